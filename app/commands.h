@@ -1,0 +1,13 @@
+// The qkv subcommands. Each add_*_command registers one CLI11 subcommand whose callback is a
+// thin shell over a library call; errors are thrown and turned into one line by run_cli().
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace qkv {
+
+void add_config_command(CLI::App& app);  // app/cmd_config.cpp
+
+}  // namespace qkv

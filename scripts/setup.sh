@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs everything qkv needs on Debian 12 (idempotent; quiet when all is there),
+# builds SentencePiece from Debian's source package against the system protobuf
+# (see README "SentencePiece and LibTorch"), and checks that OpenBLAS is the active BLAS.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config ccache
+  libtorch-dev libopenblas0-pthread
+  libsentencepiece-dev libprotobuf-dev protobuf-compiler dpkg-dev
+  libspdlog-dev libfmt-dev libyaml-cpp-dev
+  libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev
+  libcairo2-dev fonts-dejavu-core zlib1g-dev
+  trans-de-en
+  python3-numpy
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "[setup] installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Debian's libtorch is built with BLAS_INFO=generic: it uses whichever libblas.so.3 the
+# alternatives system selects. The reference BLAS is ~30x slower than OpenBLAS.
+blas="$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 || true)"
+if [[ "$blas" != *openblas* ]]; then
+  echo "[setup] selecting OpenBLAS as libblas.so.3 (was: ${blas:-none})"
+  $SUDO update-alternatives --set libblas.so.3-x86_64-linux-gnu \
+    /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3
+  blas="$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3)"
+fi
+case "$blas" in
+  *openblas*) [[ -n "${QKV_SETUP_QUIET:-}" ]] || echo "[setup] BLAS: OpenBLAS ($blas)" ;;
+  *) echo "[setup] error: active BLAS is $blas, not OpenBLAS; qkv would run ~30x slower" >&2; exit 1 ;;
+esac
+
+"$here/build_sentencepiece.sh"

@@ -1,0 +1,79 @@
+// End-to-end tests of the qkv command line frame: help, version, exit codes, and the rule
+// that every error is one line on stderr.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tests/app/run_command.h"
+
+namespace qkv {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::lines_of;
+using testing::run_qkv;
+
+TEST(Cli, HelpListsOnlyImplementedSubcommands) {
+  const auto result = run_qkv({"--help"});
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_THAT(result.out, HasSubstr("config"));
+  // Each subcommand named in --help must itself answer --help.
+  for (const char* sub : {"config", "prepare", "train", "translate", "evaluate", "score",
+                          "attention", "bench", "average"}) {
+    const bool listed = result.out.find(std::string("  ") + sub + " ") != std::string::npos ||
+                        result.out.find(std::string("  ") + sub + "\n") != std::string::npos;
+    if (!listed) continue;
+    EXPECT_EQ(run_qkv({sub, "--help"}).exit_code, 0) << sub;
+  }
+}
+
+TEST(Cli, VersionNamesLibTorch) {
+  const auto result = run_qkv({"--version"});
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_THAT(result.out, HasSubstr("qkv "));
+  EXPECT_THAT(result.out, HasSubstr("LibTorch 1."));
+}
+
+TEST(Cli, UsageErrorsExitTwoWithOneLine) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{}, {"no-such-command"}, {"config", "--no-such-flag"}}) {
+    const auto result = run_qkv(args);
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_EQ(lines_of(result.err).size(), 1u) << result.err;
+    EXPECT_THAT(result.err, HasSubstr("qkv: error: "));
+  }
+}
+
+TEST(Cli, ConfigPrintsResolvedDefaultsAndOverrides) {
+  const auto result = run_qkv({"config", "--set", "model.d_model=128", "--set", "model.num_heads=8"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("d_model: 128"));
+  EXPECT_THAT(result.out, HasSubstr("num_heads: 8"));
+  EXPECT_THAT(result.out, HasSubstr("corpus: \"ding-en-de\""));
+}
+
+TEST(Cli, ConfigErrorIsOneLineNamingFileLineAndKey) {
+  const auto path = std::filesystem::temp_directory_path() / "qkv_cli_bad.yaml";
+  std::ofstream(path) << "model:\n  d_model: 256\n  num_heads: 6\n";
+  const auto result = run_qkv({"config", path.string()});
+  EXPECT_EQ(result.exit_code, 1);
+  ASSERT_EQ(lines_of(result.err).size(), 1u) << result.err;
+  EXPECT_EQ(result.err,
+            "qkv: error: " + path.string() + ":3: model.num_heads: 6 does not divide model.d_model 256\n");
+  EXPECT_THAT(result.out, Not(HasSubstr("model:")));
+  std::filesystem::remove(path);
+}
+
+TEST(Cli, ShippedConfigsAreValid) {
+  for (const auto& entry : std::filesystem::directory_iterator(QKV_SOURCE_DIR "/configs")) {
+    if (entry.path().extension() != ".yaml") continue;
+    const auto result = run_qkv({"config", entry.path().string()});
+    EXPECT_EQ(result.exit_code, 0) << entry.path() << ": " << result.err;
+  }
+}
+
+}  // namespace
+}  // namespace qkv

@@ -1,0 +1,84 @@
+// TrainConfig and DecodeConfig: the `train:` and `decode:` sections of an experiment YAML.
+// Plain structs; train/experiment_config.cpp parses and validates them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace qkv {
+
+struct TrainConfig {
+  int64_t seed = 1;                   // seeds weights, dropout and data order
+  std::string device = "auto";        // auto | cpu | cuda
+  int64_t threads = 0;                // torch intra-op threads; 0 = qkv's measured default
+  int64_t max_steps = 20000;          // stop after this many optimiser steps (0 = no limit)
+  int64_t max_epochs = 0;             // stop after this many epochs (0 = no limit)
+  double max_minutes = 0;             // stop after this much wall time (0 = no limit)
+  int64_t max_tokens = 4096;          // token budget of one batch (source or target, padded)
+  int64_t accumulate = 1;             // batches per optimiser step (gradient accumulation)
+  std::string schedule = "noam";      // noam | constant | linear
+  double learning_rate = 1e-3;        // peak learning rate (reached at the end of warmup)
+  int64_t warmup_steps = 4000;        // linear warmup steps
+  double label_smoothing = 0.1;       // label smoothing of the cross-entropy loss
+  double clip_norm = 1.0;             // gradient clipping by global norm (0 = off)
+  double adam_beta1 = 0.9;            // Adam beta1
+  double adam_beta2 = 0.98;           // Adam beta2
+  double adam_eps = 1e-9;             // Adam epsilon
+  double weight_decay = 0.0;          // Adam (L2) weight decay
+  int64_t log_every = 100;            // log a progress line every N steps
+  int64_t validate_every = 1000;      // validate (loss, BLEU, chrF) every N steps
+  int64_t valid_max_sentences = 500;  // cap on validation sentences decoded for BLEU/chrF
+  std::string best_metric = "bleu";   // bleu | chrf | loss: which checkpoint is "best"
+  int64_t patience = 0;               // stop after N validations without improvement (0 = off)
+  int64_t keep_last = 3;              // keep the last N checkpoints (plus the best)
+  std::vector<std::string> probe_sentences;  // sentences whose attention is saved at validation
+
+  /// Calls v(name, member, doc) for every field, in file order (see ModelConfig).
+  template <class Visitor>
+  void visit_fields(Visitor& v) {
+    v("seed", seed, "seeds weights, dropout and data order");
+    v("device", device, "auto | cpu | cuda");
+    v("threads", threads, "torch intra-op threads; 0 = qkv's measured default for this machine");
+    v("max_steps", max_steps, "stop after this many optimiser steps (0 = no limit)");
+    v("max_epochs", max_epochs, "stop after this many epochs (0 = no limit)");
+    v("max_minutes", max_minutes, "stop after this much wall-clock time (0 = no limit)");
+    v("max_tokens", max_tokens, "token budget of one batch (padded tokens)");
+    v("accumulate", accumulate, "batches per optimiser step (gradient accumulation)");
+    v("schedule", schedule, "noam | constant | linear learning-rate schedule");
+    v("learning_rate", learning_rate, "peak learning rate, reached at the end of warmup");
+    v("warmup_steps", warmup_steps, "linear warmup steps");
+    v("label_smoothing", label_smoothing, "label smoothing of the cross-entropy loss, [0, 1)");
+    v("clip_norm", clip_norm, "clip gradients to this global norm (0 = off)");
+    v("adam_beta1", adam_beta1, "Adam beta1");
+    v("adam_beta2", adam_beta2, "Adam beta2");
+    v("adam_eps", adam_eps, "Adam epsilon");
+    v("weight_decay", weight_decay, "Adam (L2) weight decay");
+    v("log_every", log_every, "log a progress line every N steps");
+    v("validate_every", validate_every, "validate (loss, BLEU, chrF) every N steps");
+    v("valid_max_sentences", valid_max_sentences, "validation sentences decoded for BLEU/chrF");
+    v("best_metric", best_metric, "bleu | chrf | loss: which checkpoint is kept as best");
+    v("patience", patience, "stop after N validations without improvement (0 = off)");
+    v("keep_last", keep_last, "keep the last N checkpoints, plus the best");
+    v("probe_sentences", probe_sentences, "source sentences whose attention is saved at validation");
+  }
+};
+
+struct DecodeConfig {
+  int64_t beam_size = 4;              // 1 = greedy
+  double length_penalty = 0.6;        // GNMT alpha; 0 = none
+  std::string length_penalty_type = "gnmt";  // gnmt | average
+  int64_t max_length_a = 2;           // output limit = a * source tokens + b
+  int64_t max_length_b = 10;
+
+  template <class Visitor>
+  void visit_fields(Visitor& v) {
+    v("beam_size", beam_size, "beam width; 1 = greedy");
+    v("length_penalty", length_penalty, "length penalty alpha (0 = none)");
+    v("length_penalty_type", length_penalty_type, "gnmt: ((5+len)/6)^alpha | average: len^alpha");
+    v("max_length_a", max_length_a, "output length limit = a * source tokens + b");
+    v("max_length_b", max_length_b, "output length limit = a * source tokens + b");
+  }
+};
+
+}  // namespace qkv
