@@ -1,11 +1,11 @@
 #include "app/cli.h"
 
+#include <c10/util/Exception.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <torch/version.h>
 
 #include <CLI/CLI.hpp>
-#include <c10/util/Exception.h>
 #include <iostream>
 #include <string>
 
@@ -24,9 +24,7 @@ void setup_logging(int verbose, bool quiet) {
 }
 
 // The first line of a message: LibTorch appends C++ stack traces to its errors.
-std::string first_line(const std::string& message) {
-  return message.substr(0, message.find('\n'));
-}
+std::string first_line(const std::string& message) { return message.substr(0, message.find('\n')); }
 
 }  // namespace
 
@@ -44,6 +42,8 @@ int run_cli(int argc, char** argv) {
   app.parse_complete_callback([&] { setup_logging(verbose, quiet); });
 
   add_config_command(app);
+  add_train_command(app);
+  add_score_command(app);
 
   try {
     app.parse(argc, argv);

@@ -8,6 +8,9 @@ class App;
 
 namespace qkv {
 
-void add_config_command(CLI::App& app);  // app/cmd_config.cpp
+void add_config_command(CLI::App& app);   // app/cmd_config.cpp
+void add_prepare_command(CLI::App& app);  // app/cmd_prepare.cpp
+void add_train_command(CLI::App& app);    // app/cmd_train.cpp
+void add_score_command(CLI::App& app);    // app/cmd_score.cpp
 
 }  // namespace qkv

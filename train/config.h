@@ -60,15 +60,17 @@ struct TrainConfig {
     v("best_metric", best_metric, "bleu | chrf | loss: which checkpoint is kept as best");
     v("patience", patience, "stop after N validations without improvement (0 = off)");
     v("keep_last", keep_last, "keep the last N checkpoints, plus the best");
-    v("probe_sentences", probe_sentences, "source sentences whose attention is saved at validation");
+    v("probe_sentences",
+      probe_sentences,
+      "source sentences whose attention is saved at validation");
   }
 };
 
 struct DecodeConfig {
-  int64_t beam_size = 4;              // 1 = greedy
-  double length_penalty = 0.6;        // GNMT alpha; 0 = none
+  int64_t beam_size = 4;                     // 1 = greedy
+  double length_penalty = 0.6;               // GNMT alpha; 0 = none
   std::string length_penalty_type = "gnmt";  // gnmt | average
-  int64_t max_length_a = 2;           // output limit = a * source tokens + b
+  int64_t max_length_a = 2;                  // output limit = a * source tokens + b
   int64_t max_length_b = 10;
 
   template <class Visitor>

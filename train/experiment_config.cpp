@@ -43,7 +43,9 @@ std::string scalar_text(const YAML::Node& node) {
   return "nothing";
 }
 
-[[noreturn]] void fail(const std::string& origin, const std::string& path, const std::string& what) {
+[[noreturn]] void fail(const std::string& origin,
+                       const std::string& path,
+                       const std::string& what) {
   throw ConfigError(origin + ": " + path + ": " + what);
 }
 
@@ -72,10 +74,12 @@ template <class T>
 T convert_scalar(const YAML::Node& node, const std::string& origin, const std::string& path) {
   T value{};
   if (!node.IsScalar() || !YAML::convert<T>::decode(node, value)) {
-    fail(origin, path, std::string("expected ") + TypeName<T>::value + ", got " + scalar_text(node));
+    fail(
+        origin, path, std::string("expected ") + TypeName<T>::value + ", got " + scalar_text(node));
   }
   if constexpr (std::is_same_v<T, double>) {
-    if (!std::isfinite(value)) fail(origin, path, "expected a finite number, got " + scalar_text(node));
+    if (!std::isfinite(value))
+      fail(origin, path, "expected a finite number, got " + scalar_text(node));
   }
   return value;
 }
@@ -91,7 +95,8 @@ void convert(const YAML::Node& node,
              std::vector<std::string>& out) {
   out.clear();
   if (node.IsNull()) return;
-  if (!node.IsSequence()) fail(origin, path, "expected a list of strings, got " + scalar_text(node));
+  if (!node.IsSequence())
+    fail(origin, path, "expected a list of strings, got " + scalar_text(node));
   for (const auto& item : node) out.push_back(convert_scalar<std::string>(item, origin, path));
 }
 
@@ -238,7 +243,8 @@ void validate(const ExperimentConfig& c, const Origins& origins) {
   check.require(m.d_ff > 0, "model.d_ff", "must be positive, got " + str(m.d_ff));
   check.require(m.encoder_layers > 0, "model.encoder_layers", "must be at least 1");
   check.require(m.decoder_layers > 0, "model.decoder_layers", "must be at least 1");
-  check.require(m.dropout >= 0 && m.dropout < 1, "model.dropout", "must be in [0, 1), got " + str(m.dropout));
+  check.require(
+      m.dropout >= 0 && m.dropout < 1, "model.dropout", "must be in [0, 1), got " + str(m.dropout));
   check.require(m.attention_dropout >= 0 && m.attention_dropout < 1,
                 "model.attention_dropout",
                 "must be in [0, 1), got " + str(m.attention_dropout));
@@ -250,27 +256,31 @@ void validate(const ExperimentConfig& c, const Origins& origins) {
   check.one_of(d.corpus, "data.corpus", {"ding-en-de", "multi30k-en-de", "tatoeba-en-ru", "files"});
   check.require(!d.source_lang.empty(), "data.source_lang", "must not be empty");
   check.require(!d.target_lang.empty(), "data.target_lang", "must not be empty");
-  check.require(d.source_lang != d.target_lang, "data.target_lang", "must differ from data.source_lang");
+  check.require(
+      d.source_lang != d.target_lang, "data.target_lang", "must differ from data.source_lang");
   if (d.corpus == "files") {
-    for (const auto& [path, value] : {std::pair<const char*, const std::string&>{"data.train_source", d.train_source},
-                                      {"data.train_target", d.train_target},
-                                      {"data.valid_source", d.valid_source},
-                                      {"data.valid_target", d.valid_target}}) {
+    for (const auto& [path, value] :
+         {std::pair<const char*, const std::string&>{"data.train_source", d.train_source},
+          {"data.train_target", d.train_target},
+          {"data.valid_source", d.valid_source},
+          {"data.valid_target", d.valid_target}}) {
       check.require(!value.empty(), path, "is required when data.corpus is files");
     }
     check.require(d.test_source.empty() == d.test_target.empty(),
                   "data.test_target",
                   "data.test_source and data.test_target must be given together");
   }
-  check.require(d.vocab_size >= 8, "data.vocab_size", "must be at least 8, got " + str(d.vocab_size));
+  check.require(
+      d.vocab_size >= 8, "data.vocab_size", "must be at least 8, got " + str(d.vocab_size));
   check.one_of(d.tokenizer, "data.tokenizer", {"unigram", "bpe"});
   check.require(d.character_coverage > 0 && d.character_coverage <= 1,
                 "data.character_coverage",
                 "must be in (0, 1], got " + str(d.character_coverage));
   check.require(d.max_length > 0, "data.max_length", "must be positive, got " + str(d.max_length));
-  check.require(d.max_length + 2 <= m.max_positions,
-                "data.max_length",
-                str(d.max_length) + " + 2 (BOS/EOS) exceeds model.max_positions " + str(m.max_positions));
+  check.require(
+      d.max_length + 2 <= m.max_positions,
+      "data.max_length",
+      str(d.max_length) + " + 2 (BOS/EOS) exceeds model.max_positions " + str(m.max_positions));
 
   const TrainConfig& t = c.train;
   check.require(t.seed >= 0, "train.seed", "must not be negative");
@@ -279,9 +289,10 @@ void validate(const ExperimentConfig& c, const Origins& origins) {
   check.require(t.max_steps >= 0, "train.max_steps", "must not be negative (0 = no limit)");
   check.require(t.max_epochs >= 0, "train.max_epochs", "must not be negative (0 = no limit)");
   check.require(t.max_minutes >= 0, "train.max_minutes", "must not be negative (0 = no limit)");
-  check.require(t.max_steps > 0 || t.max_epochs > 0 || t.max_minutes > 0,
-                "train.max_steps",
-                "no stop condition: set one of train.max_steps, train.max_epochs, train.max_minutes");
+  check.require(
+      t.max_steps > 0 || t.max_epochs > 0 || t.max_minutes > 0,
+      "train.max_steps",
+      "no stop condition: set one of train.max_steps, train.max_epochs, train.max_minutes");
   check.require(t.max_tokens > 0, "train.max_tokens", "must be positive, got " + str(t.max_tokens));
   check.require(t.accumulate >= 1, "train.accumulate", "must be at least 1");
   check.one_of(t.schedule, "train.schedule", {"noam", "constant", "linear"});
@@ -295,7 +306,9 @@ void validate(const ExperimentConfig& c, const Origins& origins) {
   check.require(t.schedule != "linear" || t.max_steps > 0,
                 "train.schedule",
                 "linear decay needs train.max_steps > 0");
-  check.require(t.label_smoothing >= 0 && t.label_smoothing < 1, "train.label_smoothing", "must be in [0, 1)");
+  check.require(t.label_smoothing >= 0 && t.label_smoothing < 1,
+                "train.label_smoothing",
+                "must be in [0, 1)");
   check.require(t.clip_norm >= 0, "train.clip_norm", "must not be negative (0 = off)");
   check.require(t.adam_beta1 >= 0 && t.adam_beta1 < 1, "train.adam_beta1", "must be in [0, 1)");
   check.require(t.adam_beta2 >= 0 && t.adam_beta2 < 1, "train.adam_beta2", "must be in [0, 1)");
@@ -309,7 +322,8 @@ void validate(const ExperimentConfig& c, const Origins& origins) {
   check.require(t.keep_last >= 1, "train.keep_last", "must be at least 1");
 
   const DecodeConfig& dc = c.decode;
-  check.require(dc.beam_size >= 1, "decode.beam_size", "must be at least 1, got " + str(dc.beam_size));
+  check.require(
+      dc.beam_size >= 1, "decode.beam_size", "must be at least 1, got " + str(dc.beam_size));
   check.require(dc.length_penalty >= 0, "decode.length_penalty", "must not be negative");
   check.one_of(dc.length_penalty_type, "decode.length_penalty_type", {"gnmt", "average"});
   check.require(dc.max_length_a >= 0, "decode.max_length_a", "must not be negative");
@@ -356,7 +370,8 @@ void apply_override(YAML::Node& root, const std::string& assignment, Origins& or
   const auto eq = assignment.find('=');
   const auto dot = assignment.find('.');
   if (eq == std::string::npos || dot == std::string::npos || dot > eq) {
-    throw ConfigError("--set " + assignment + ": expected SECTION.KEY=VALUE, e.g. train.max_steps=100");
+    throw ConfigError("--set " + assignment +
+                      ": expected SECTION.KEY=VALUE, e.g. train.max_steps=100");
   }
   const std::string section = assignment.substr(0, dot);
   const std::string key = assignment.substr(dot + 1, eq - dot - 1);
@@ -385,13 +400,15 @@ ExperimentConfig parse_experiment_config(const std::string& yaml_text,
   try {
     root = YAML::Load(yaml_text);
   } catch (const YAML::ParserException& e) {
-    throw ConfigError(source + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
+    throw ConfigError(source + ":" + std::to_string(e.mark.line + 1) +
+                      ": YAML syntax error: " + e.msg);
   }
   if (root.IsNull()) {
     throw ConfigError(source + ": the config is empty; expected sections: " + section_list());
   }
   if (!root.IsMap()) {
-    throw ConfigError(at_line(source, root) + ": expected a mapping with sections: " + section_list());
+    throw ConfigError(at_line(source, root) +
+                      ": expected a mapping with sections: " + section_list());
   }
   Origins origins(source);
   record_origins(root, origins);

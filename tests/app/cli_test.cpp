@@ -12,8 +12,8 @@ namespace qkv {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::Not;
 using testing::lines_of;
+using ::testing::Not;
 using testing::run_qkv;
 
 TEST(Cli, HelpListsOnlyImplementedSubcommands) {
@@ -21,8 +21,15 @@ TEST(Cli, HelpListsOnlyImplementedSubcommands) {
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_THAT(result.out, HasSubstr("config"));
   // Each subcommand named in --help must itself answer --help.
-  for (const char* sub : {"config", "prepare", "train", "translate", "evaluate", "score",
-                          "attention", "bench", "average"}) {
+  for (const char* sub : {"config",
+                          "prepare",
+                          "train",
+                          "translate",
+                          "evaluate",
+                          "score",
+                          "attention",
+                          "bench",
+                          "average"}) {
     const bool listed = result.out.find(std::string("  ") + sub + " ") != std::string::npos ||
                         result.out.find(std::string("  ") + sub + "\n") != std::string::npos;
     if (!listed) continue;
@@ -48,7 +55,8 @@ TEST(Cli, UsageErrorsExitTwoWithOneLine) {
 }
 
 TEST(Cli, ConfigPrintsResolvedDefaultsAndOverrides) {
-  const auto result = run_qkv({"config", "--set", "model.d_model=128", "--set", "model.num_heads=8"});
+  const auto result =
+      run_qkv({"config", "--set", "model.d_model=128", "--set", "model.num_heads=8"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_THAT(result.out, HasSubstr("d_model: 128"));
   EXPECT_THAT(result.out, HasSubstr("num_heads: 8"));
@@ -62,7 +70,8 @@ TEST(Cli, ConfigErrorIsOneLineNamingFileLineAndKey) {
   EXPECT_EQ(result.exit_code, 1);
   ASSERT_EQ(lines_of(result.err).size(), 1u) << result.err;
   EXPECT_EQ(result.err,
-            "qkv: error: " + path.string() + ":3: model.num_heads: 6 does not divide model.d_model 256\n");
+            "qkv: error: " + path.string() +
+                ":3: model.num_heads: 6 does not divide model.d_model 256\n");
   EXPECT_THAT(result.out, Not(HasSubstr("model:")));
   std::filesystem::remove(path);
 }
@@ -73,6 +82,23 @@ TEST(Cli, ShippedConfigsAreValid) {
     const auto result = run_qkv({"config", entry.path().string()});
     EXPECT_EQ(result.exit_code, 0) << entry.path() << ": " << result.err;
   }
+}
+
+}  // namespace
+}  // namespace qkv
+
+namespace qkv {
+namespace {
+
+// configs/README.md documents every key with the output of `qkv config --docs`; this keeps
+// the two from drifting apart.
+TEST(Cli, ConfigReadmeListsTheCurrentKeys) {
+  std::ifstream in(QKV_SOURCE_DIR "/configs/README.md");
+  const std::string readme((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto result = testing::run_qkv({"config", "--docs"});
+  ASSERT_EQ(result.exit_code, 0);
+  EXPECT_NE(readme.find("```yaml\n" + result.out + "```"), std::string::npos)
+      << "configs/README.md is out of date: paste the output of `qkv config --docs`";
 }
 
 }  // namespace

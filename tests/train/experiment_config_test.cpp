@@ -65,7 +65,8 @@ TEST(ExperimentConfig, FullFileSetsEveryKeyItNames) {
 TEST(ExperimentConfig, UnknownKeyIsAnErrorListingTheValidKeys) {
   const std::string message = error_of("model:\n  d_model: 256\n  num_head: 4\n");
   EXPECT_THAT(message, HasSubstr("test.yaml:3: model.num_head: unknown key"));
-  EXPECT_THAT(message, AllOf(HasSubstr("num_heads"), HasSubstr("d_ff"), HasSubstr("max_positions")));
+  EXPECT_THAT(message,
+              AllOf(HasSubstr("num_heads"), HasSubstr("d_ff"), HasSubstr("max_positions")));
 }
 
 TEST(ExperimentConfig, UnknownSectionIsAnError) {
@@ -90,7 +91,8 @@ TEST(ExperimentConfig, CrossFieldErrorNamesLineOfTheKey) {
 }
 
 TEST(ExperimentConfig, RangeAndChoiceErrors) {
-  EXPECT_THAT(error_of("model:\n  d_model: -8\n"), HasSubstr("test.yaml:2: model.d_model: must be positive"));
+  EXPECT_THAT(error_of("model:\n  d_model: -8\n"),
+              HasSubstr("test.yaml:2: model.d_model: must be positive"));
   EXPECT_THAT(error_of("model:\n  norm: middle\n"),
               HasSubstr("test.yaml:2: model.norm: 'middle' is not one of: pre, post"));
   EXPECT_THAT(error_of("train:\n  max_steps: 100\n  warmup_steps: 400\n"),
@@ -117,9 +119,10 @@ TEST(ExperimentConfig, MissingFileIsNamed) {
 }
 
 TEST(ExperimentConfig, OverridesApplyAndGoThroughValidation) {
-  const ExperimentConfig c = parse_experiment_config(
-      "train:\n  max_steps: 5000\n", "test.yaml", {"train.max_steps=100", "model.norm=post",
-                                                    "train.warmup_steps=10"});
+  const ExperimentConfig c =
+      parse_experiment_config("train:\n  max_steps: 5000\n",
+                              "test.yaml",
+                              {"train.max_steps=100", "model.norm=post", "train.warmup_steps=10"});
   EXPECT_EQ(c.train.max_steps, 100);
   EXPECT_EQ(c.model.norm, "post");
   EXPECT_EQ(error_of("{}", {"model.num_heads=6"}),

@@ -1,0 +1,327 @@
+// Corpus preparation (see prepare.h): resolve inputs, reuse a complete earlier run, else read,
+// clean and split, write the split files atomically and the stamp last.
+#include "data/prepare.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+#include <stdexcept>
+#include <system_error>
+
+#include "data/corpus_paths.h"
+#include "data/ding_corpus.h"
+#include "data/split.h"
+#include "data/text_file.h"
+
+namespace qkv {
+namespace {
+
+// Bump when extraction, cleaning or splitting changes: older stamps then no longer match.
+constexpr const char* kStampHeader = "qkv prepared corpus v1";
+constexpr const char* kStampName = "prepared.stamp";
+
+// The languages of the raw corpus: split files are named after them, so the config's direction
+// (en->de or de->en) only decides which file is the source.
+struct Languages {
+  std::string first;   // language of SentencePair::source in the raw corpus (English if any)
+  std::string second;  // language of SentencePair::target
+};
+
+// A corpus read into its splits, in raw orientation (source = Languages::first).
+struct ReadCorpus {
+  CorpusSplits splits;
+  bool has_test = true;
+  std::vector<std::pair<std::string, int64_t>> rule_counts;
+};
+
+bool is_safe_language_code(const std::string& code) {
+  return !code.empty() && std::all_of(code.begin(), code.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  });
+}
+
+Languages resolve_languages(const DataConfig& config) {
+  for (const auto& [key, code] : {std::pair{"data.source_lang", config.source_lang},
+                                  std::pair{"data.target_lang", config.target_lang}}) {
+    if (!is_safe_language_code(code)) {
+      throw std::invalid_argument(std::string(key) + ": '" + code +
+                                  "' is not a language code (letters, digits, - and _)");
+    }
+  }
+  if (config.source_lang == config.target_lang) {
+    throw std::invalid_argument("data.source_lang and data.target_lang are both '" +
+                                config.source_lang + "'");
+  }
+  if (config.corpus == "files") return {config.source_lang, config.target_lang};
+  const auto [first, second] = corpus_languages(config.corpus);
+  if ((config.source_lang == first && config.target_lang == second) ||
+      (config.source_lang == second && config.target_lang == first)) {
+    return {first, second};
+  }
+  throw std::invalid_argument("data.source_lang/target_lang " + config.source_lang + "/" +
+                              config.target_lang + " do not match corpus " + config.corpus +
+                              " (languages " + first + ", " + second + ")");
+}
+
+// The input files of the corpus, in a fixed order (the same order read_corpus uses).
+std::vector<std::filesystem::path> input_files(const DataConfig& config) {
+  if (config.corpus == "ding-en-de") {
+    return {config.raw_dir.empty() ? std::filesystem::path(kDingDictionaryPath)
+                                   : std::filesystem::path(config.raw_dir) / "de-en"};
+  }
+  if (config.corpus == "multi30k-en-de") {
+    const auto dir = find_raw_dir(
+        config.raw_dir, "multi30k", "val.en", "download them with scripts/get_multi30k.sh");
+    std::vector<std::filesystem::path> files;
+    for (const char* name : {"train", "val", "test_2016_flickr"}) {
+      files.push_back(plain_or_gzip(dir, std::string(name) + ".en"));
+      files.push_back(plain_or_gzip(dir, std::string(name) + ".de"));
+    }
+    return files;
+  }
+  if (config.corpus == "tatoeba-en-ru") {
+    const auto dir = find_raw_dir(
+        config.raw_dir, "tatoeba", "en-ru.en", "download them with scripts/get_tatoeba.sh");
+    return {plain_or_gzip(dir, "en-ru.en"), plain_or_gzip(dir, "en-ru.ru")};
+  }
+  // corpus "files"
+  for (const auto& [key, value] : {std::pair{"data.train_source", config.train_source},
+                                   std::pair{"data.train_target", config.train_target},
+                                   std::pair{"data.valid_source", config.valid_source},
+                                   std::pair{"data.valid_target", config.valid_target}}) {
+    if (value.empty()) throw std::invalid_argument(std::string(key) + " is required for corpus files");
+  }
+  if (config.test_source.empty() != config.test_target.empty()) {
+    throw std::invalid_argument("data.test_source and data.test_target must be given together");
+  }
+  std::vector<std::filesystem::path> files = {
+      config.train_source, config.train_target, config.valid_source, config.valid_target};
+  if (!config.test_source.empty()) {
+    files.emplace_back(config.test_source);
+    files.emplace_back(config.test_target);
+  }
+  return files;
+}
+
+// Identifies the inputs: any change of corpus, languages, version or input file (size or
+// modification time) makes an earlier stamp stale.
+std::string fingerprint(const std::string& corpus,
+                        const Languages& languages,
+                        const std::vector<std::filesystem::path>& inputs) {
+  std::string text = corpus + " " + languages.first + "-" + languages.second;
+  for (const auto& path : inputs) {
+    std::error_code error;
+    const auto absolute = std::filesystem::absolute(path, error);
+    const auto size = std::filesystem::file_size(path, error);
+    const auto time = std::filesystem::last_write_time(path, error);
+    text += " " + absolute.string() + ":" +
+            (error ? "missing"
+                   : std::to_string(size) + ":" + std::to_string(time.time_since_epoch().count()));
+  }
+  return text;
+}
+
+void add_empty_line_count(ReadCorpus& read, const std::string& what, const ParallelCorpus& part) {
+  read.rule_counts.emplace_back(what + ": pairs read", static_cast<int64_t>(part.pairs.size()));
+  read.rule_counts.emplace_back(what + ": empty line pairs skipped", part.empty_lines_skipped);
+}
+
+ReadCorpus read_corpus(const DataConfig& config, const std::vector<std::filesystem::path>& in) {
+  ReadCorpus read;
+  if (config.corpus == "ding-en-de") {
+    DingSentences ding = read_ding_sentences(in[0]);
+    read.rule_counts = ding.counts.rule_counts();
+    read.splits = split_by_english_hash(ding.pairs, EnglishSide::kSource);
+    return read;
+  }
+  if (config.corpus == "tatoeba-en-ru") {
+    const ParallelCorpus all = read_parallel_corpus(in[0], in[1]);
+    add_empty_line_count(read, "all", all);
+    read.splits = split_by_english_hash(all.pairs, EnglishSide::kSource);
+    return read;
+  }
+  // multi30k-en-de and files: the splits are given as file pairs.
+  const char* names[] = {"train", "valid", "test"};
+  std::vector<SentencePair>* targets[] = {&read.splits.train, &read.splits.valid, &read.splits.test};
+  for (std::size_t i = 0; 2 * i + 1 < in.size(); ++i) {
+    ParallelCorpus part = read_parallel_corpus(in[2 * i], in[2 * i + 1]);
+    add_empty_line_count(read, names[i], part);
+    *targets[i] = std::move(part.pairs);
+  }
+  read.has_test = in.size() == 6;
+  return read;
+}
+
+std::filesystem::path split_file(const std::filesystem::path& dir,
+                                 const std::string& split,
+                                 const std::string& language) {
+  return dir / (split + "." + language);
+}
+
+void write_split(const std::filesystem::path& dir,
+                 const std::string& split,
+                 const Languages& languages,
+                 const std::vector<SentencePair>& pairs) {
+  std::vector<std::string> first, second;
+  first.reserve(pairs.size());
+  second.reserve(pairs.size());
+  for (const SentencePair& pair : pairs) {
+    first.push_back(pair.source);
+    second.push_back(pair.target);
+  }
+  write_lines_atomically(split_file(dir, split, languages.first), first);
+  write_lines_atomically(split_file(dir, split, languages.second), second);
+}
+
+struct StampContents {
+  int64_t pairs[3] = {0, 0, 0};  // train, valid, test
+  bool has_test = true;
+  std::vector<std::pair<std::string, int64_t>> rule_counts;
+};
+
+std::string stamp_text(const std::string& print, const ReadCorpus& read) {
+  std::string text = std::string(kStampHeader) + "\nfingerprint " + print + "\n";
+  text += "split train " + std::to_string(read.splits.train.size()) + "\n";
+  text += "split valid " + std::to_string(read.splits.valid.size()) + "\n";
+  text += "split test " + (read.has_test ? std::to_string(read.splits.test.size()) : "absent") + "\n";
+  for (const auto& [name, count] : read.rule_counts) {
+    text += "rule " + std::to_string(count) + " " + name + "\n";
+  }
+  return text;
+}
+
+// The stamp of a complete earlier run with the same fingerprint, if there is one.
+std::optional<StampContents> read_matching_stamp(const std::filesystem::path& dir,
+                                                 const std::string& print) {
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(dir / kStampName, error)) return std::nullopt;
+  std::vector<std::string> lines;
+  try {
+    lines = read_text_lines(dir / kStampName);
+  } catch (const std::runtime_error&) {
+    return std::nullopt;  // unreadable: prepare again
+  }
+  if (lines.size() < 5 || lines[0] != kStampHeader || lines[1] != "fingerprint " + print) {
+    return std::nullopt;
+  }
+  StampContents stamp;
+  try {
+    for (int i = 0; i < 3; ++i) {
+      const std::string value = lines[2 + i].substr(lines[2 + i].rfind(' ') + 1);
+      if (i == 2 && value == "absent") {
+        stamp.has_test = false;
+      } else {
+        stamp.pairs[i] = std::stoll(value);
+      }
+    }
+    for (std::size_t i = 5; i < lines.size(); ++i) {
+      const std::string rest = lines[i].substr(5);  // after "rule "
+      const std::size_t space = rest.find(' ');
+      stamp.rule_counts.emplace_back(rest.substr(space + 1), std::stoll(rest.substr(0, space)));
+    }
+  } catch (const std::exception&) {
+    return std::nullopt;  // damaged stamp: prepare again
+  }
+  return stamp;
+}
+
+PreparedCorpus describe(const DataConfig& config,
+                        const std::filesystem::path& dir,
+                        const StampContents& stamp) {
+  PreparedCorpus prepared;
+  prepared.corpus = config.corpus;
+  prepared.source_lang = config.source_lang;
+  prepared.target_lang = config.target_lang;
+  prepared.dir = dir;
+  prepared.rule_counts = stamp.rule_counts;
+  const char* names[] = {"train", "valid", "test"};
+  PreparedSplit* splits[] = {&prepared.train, &prepared.valid, &prepared.test};
+  for (int i = 0; i < 3; ++i) {
+    if (i == 2 && !stamp.has_test) continue;
+    splits[i]->source = split_file(dir, names[i], config.source_lang);
+    splits[i]->target = split_file(dir, names[i], config.target_lang);
+    splits[i]->pairs = stamp.pairs[i];
+  }
+  return prepared;
+}
+
+bool outputs_exist(const PreparedCorpus& prepared) {
+  for (const PreparedSplit* split : {&prepared.train, &prepared.valid, &prepared.test}) {
+    if (split->source.empty()) continue;
+    std::error_code error;
+    if (!std::filesystem::is_regular_file(split->source, error) ||
+        !std::filesystem::is_regular_file(split->target, error)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<std::string> corpus_names() {
+  return {"ding-en-de", "multi30k-en-de", "tatoeba-en-ru", "files"};
+}
+
+std::pair<std::string, std::string> corpus_languages(const std::string& corpus) {
+  if (corpus == "ding-en-de" || corpus == "multi30k-en-de") return {"en", "de"};
+  if (corpus == "tatoeba-en-ru") return {"en", "ru"};
+  throw std::invalid_argument("corpus '" + corpus +
+                              "' has no fixed languages; built-in corpora: ding-en-de, "
+                              "multi30k-en-de, tatoeba-en-ru (or files with your own paths)");
+}
+
+PreparedCorpus prepare_corpus(const DataConfig& config) {
+  const auto names = corpus_names();
+  if (std::find(names.begin(), names.end(), config.corpus) == names.end()) {
+    throw std::invalid_argument("unknown corpus '" + config.corpus +
+                                "'; valid: ding-en-de, multi30k-en-de, tatoeba-en-ru, files");
+  }
+  const Languages languages = resolve_languages(config);
+  const std::filesystem::path dir = config.prepared_dir.empty()
+                                        ? default_prepared_dir(config.corpus)
+                                        : std::filesystem::path(config.prepared_dir);
+  const auto inputs = input_files(config);
+  const std::string print = fingerprint(config.corpus, languages, inputs);
+
+  if (const auto stamp = read_matching_stamp(dir, print)) {
+    PreparedCorpus prepared = describe(config, dir, *stamp);
+    if (outputs_exist(prepared)) {
+      prepared.reused = true;
+      spdlog::info("[data] {} already prepared in {}", config.corpus, dir.string());
+      return prepared;
+    }
+  }
+
+  spdlog::info("[data] preparing {} into {}", config.corpus, dir.string());
+  const ReadCorpus read = read_corpus(config, inputs);
+  std::error_code error;
+  std::filesystem::remove(dir / kStampName, error);  // the old stamp must not vouch for new files
+  write_split(dir, "train", languages, read.splits.train);
+  write_split(dir, "valid", languages, read.splits.valid);
+  if (read.has_test) write_split(dir, "test", languages, read.splits.test);
+  write_file_atomically(dir / kStampName, stamp_text(print, read));
+
+  StampContents written;
+  written.pairs[0] = static_cast<int64_t>(read.splits.train.size());
+  written.pairs[1] = static_cast<int64_t>(read.splits.valid.size());
+  written.pairs[2] = static_cast<int64_t>(read.splits.test.size());
+  written.has_test = read.has_test;
+  written.rule_counts = read.rule_counts;
+  PreparedCorpus prepared = describe(config, dir, written);
+  spdlog::info("[data] {}: train {} valid {} test {} pairs",
+               config.corpus,
+               prepared.train.pairs,
+               prepared.valid.pairs,
+               prepared.test.pairs);
+  return prepared;
+}
+
+std::vector<SentencePair> read_prepared_split(const PreparedSplit& split) {
+  if (split.source.empty()) return {};
+  return read_parallel_corpus(split.source, split.target).pairs;
+}
+
+}  // namespace qkv

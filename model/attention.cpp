@@ -1,0 +1,147 @@
+// Scaled dot-product attention (a small pure function) and the multi-head module around it.
+// Not here: mask construction (masks.cpp), recording storage (attention_recorder.cpp).
+#include "model/attention.h"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "model/attention_recorder.h"
+
+namespace qkv {
+
+// softmax(q k^T / sqrt(Dh)), masked where keep_mask is false.
+torch::Tensor attention_weights(const torch::Tensor& q,
+                                const torch::Tensor& k,
+                                const torch::Tensor& keep_mask) {
+  // 1/sqrt(Dh) keeps the dot products at unit variance, so softmax does not saturate.
+  const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+  auto scores = torch::matmul(q, k.transpose(-2, -1)).mul_(scale);  // [B, H, Tq, Tk]
+  if (keep_mask.defined()) {
+    // -inf (not -1e9) gives exact zeros after softmax, and a NaN row if nothing is kept.
+    scores.masked_fill_(keep_mask.logical_not(), -std::numeric_limits<double>::infinity());
+  }
+  return torch::softmax(scores, /*dim=*/-1);  // [B, H, Tq, Tk]
+}
+
+MultiHeadAttentionImpl::MultiHeadAttentionImpl(const MultiHeadAttentionOptions& options)
+    : options_(options) {
+  if (options.d_model <= 0 || options.num_heads <= 0 || options.d_model % options.num_heads) {
+    throw std::invalid_argument("MultiHeadAttention: num_heads " +
+                                std::to_string(options.num_heads) + " must divide d_model " +
+                                std::to_string(options.d_model) + " (both > 0)");
+  }
+  const int64_t d = options.d_model;
+  query_proj_ = register_module("query_proj", torch::nn::Linear(d, d));
+  key_proj_ = register_module("key_proj", torch::nn::Linear(d, d));
+  value_proj_ = register_module("value_proj", torch::nn::Linear(d, d));
+  output_proj_ = register_module("output_proj", torch::nn::Linear(d, d));
+}
+
+void MultiHeadAttentionImpl::set_recorder(AttentionRecorder* recorder, std::string site) {
+  recorder_ = recorder;
+  site_ = std::move(site);
+}
+
+torch::Tensor MultiHeadAttentionImpl::split_heads(const torch::Tensor& x) const {
+  const int64_t heads = options_.num_heads;
+  return x
+      .view({x.size(0), x.size(1), heads, x.size(2) / heads})  // [B, T, H, Dh]
+      .transpose(1, 2);                                        // [B, H, T, Dh]
+}
+
+torch::Tensor MultiHeadAttentionImpl::merge_heads(const torch::Tensor& x) const {
+  return x.transpose(1, 2).reshape({x.size(0), x.size(2), options_.d_model});  // [B, T, D]
+}
+
+torch::Tensor MultiHeadAttentionImpl::project_query(const torch::Tensor& query) {
+  return split_heads(query_proj_(query));  // [B, Tq, D] -> [B, H, Tq, Dh]
+}
+
+KeyValue MultiHeadAttentionImpl::project_key_value(const torch::Tensor& key,
+                                                   const torch::Tensor& value) {
+  TORCH_CHECK(key.dim() == 3 && key.size(-1) == options_.d_model && key.sizes() == value.sizes(),
+              "MultiHeadAttention: key and value must be [B, Tk, ",
+              options_.d_model,
+              "], got ",
+              key.sizes(),
+              " and ",
+              value.sizes());
+  if (options_.fuse_projections && key.is_same(value)) {
+    // One GEMM against [W_k; W_v] instead of two; chunk() returns views, no copies.
+    auto weight = torch::cat({key_proj_->weight, value_proj_->weight});  // [2D, D]
+    auto bias = torch::cat({key_proj_->bias, value_proj_->bias});        // [2D]
+    auto kv = torch::linear(key, weight, bias).chunk(2, /*dim=*/-1);     // 2 x [B, Tk, D]
+    return {split_heads(kv[0]), split_heads(kv[1])};                     // [B, H, Tk, Dh]
+  }
+  return {split_heads(key_proj_(key)), split_heads(value_proj_(value))};  // [B, H, Tk, Dh]
+}
+
+std::pair<torch::Tensor, KeyValue> MultiHeadAttentionImpl::project_self(const torch::Tensor& x) {
+  if (!options_.fuse_projections) {
+    return {project_query(x), project_key_value(x, x)};
+  }
+  // One GEMM against [W_q; W_k; W_v] instead of three; chunk() returns views, no copies.
+  auto weight = torch::cat({query_proj_->weight, key_proj_->weight, value_proj_->weight});
+  auto bias = torch::cat({query_proj_->bias, key_proj_->bias, value_proj_->bias});  // [3D]
+  auto qkv = torch::linear(x, weight, bias).chunk(3, /*dim=*/-1);                   // 3 x [B, T, D]
+  return {split_heads(qkv[0]), {split_heads(qkv[1]), split_heads(qkv[2])}};         // [B, H, T, Dh]
+}
+
+torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& query,
+                                              const torch::Tensor& key,
+                                              const torch::Tensor& value,
+                                              const torch::Tensor& keep_mask) {
+  TORCH_CHECK(query.dim() == 3 && query.size(-1) == options_.d_model,
+              "MultiHeadAttention: query must be [B, Tq, ",
+              options_.d_model,
+              "], got ",
+              query.sizes());
+  TORCH_CHECK(key.size(0) == query.size(0),
+              "MultiHeadAttention: query and key batch sizes differ: ",
+              query.sizes(),
+              " vs ",
+              key.sizes());
+  if (query.is_same(key) && key.is_same(value)) {
+    auto [q, kv] = project_self(query);  // [B, H, T, Dh] each
+    return attend(q, kv, keep_mask);
+  }
+  return attend(project_query(query), project_key_value(key, value), keep_mask);
+}
+
+torch::Tensor MultiHeadAttentionImpl::forward_projected(const torch::Tensor& query,
+                                                        const KeyValue& memory,
+                                                        const torch::Tensor& keep_mask) {
+  TORCH_CHECK(query.dim() == 3 && query.size(-1) == options_.d_model,
+              "MultiHeadAttention: query must be [B, Tq, ",
+              options_.d_model,
+              "], got ",
+              query.sizes());
+  return attend(project_query(query), memory, keep_mask);
+}
+
+torch::Tensor MultiHeadAttentionImpl::forward_cached(const torch::Tensor& x,
+                                                     KeyValueCache& cache,
+                                                     const torch::Tensor& keep_mask) {
+  TORCH_CHECK(x.dim() == 3 && x.size(-1) == options_.d_model,
+              "MultiHeadAttention: x must be [B, n, ",
+              options_.d_model,
+              "], got ",
+              x.sizes());
+  auto [q, fresh] = project_self(x);                            // [B, H, n, Dh] each
+  return attend(q, cache.append(fresh.k, fresh.v), keep_mask);  // [B, n, D]
+}
+
+torch::Tensor MultiHeadAttentionImpl::attend(const torch::Tensor& q,
+                                             const KeyValue& kv,
+                                             const torch::Tensor& keep_mask) {
+  auto weights = attention_weights(q, kv.k, keep_mask);  // [B, H, Tq, Tk]
+  auto dropped = torch::dropout(weights, options_.dropout, is_training());
+  auto head_outputs = torch::matmul(dropped, kv.v);  // [B, H, Tq, Dh]
+  if (recorder_ != nullptr) {
+    recorder_->record(site_, {weights, q, kv.k, kv.v, head_outputs});
+  }
+  return output_proj_(merge_heads(head_outputs));  // [B, Tq, D]
+}
+
+}  // namespace qkv

@@ -1,0 +1,112 @@
+// Scaled dot-product attention and multi-head attention, written out so that Q, K, V and the
+// weights can be looked at. This file is the maths only: masks are built in masks.h, recording
+// lives in attention_recorder.h, caching in kv_cache.h.
+//
+// Glossary (used in every shape comment of model/):
+//   B   batch size (rows; batch x beam during beam search)
+//   H   attention heads
+//   Tq  query positions, Tk key/value positions (S source, T target length)
+//   D   d_model, the width of the residual stream
+//   Dh  D / H, the width of one head
+// Inputs to attention are `query`, `key`, `value` [B, T, D]; after projection and the split into
+// heads they are `q`, `k`, `v` [B, H, T, Dh].
+//
+// Mask convention: `keep_mask` is a bool tensor broadcastable to [B, H, Tq, Tk],
+// true = may attend. An undefined keep_mask means every key may be attended to.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "model/kv_cache.h"
+
+namespace qkv {
+
+class AttentionRecorder;
+
+/// softmax(q k^T / sqrt(Dh)) with positions where `keep_mask` is false set to exactly 0.
+/// q [B, H, Tq, Dh], k [B, H, Tk, Dh], keep_mask bool broadcastable to [B, H, Tq, Tk] (true =
+/// may attend) or undefined. Returns [B, H, Tq, Tk]. A row with no key kept is NaN (loud: data
+/// never produces it, since every sequence holds at least one real token).
+torch::Tensor attention_weights(const torch::Tensor& q,
+                                const torch::Tensor& k,
+                                const torch::Tensor& keep_mask);
+
+struct MultiHeadAttentionOptions {
+  int64_t d_model = 256;  ///< D: width of queries, keys, values and of the output
+  int64_t num_heads = 4;  ///< H: must divide d_model
+  double dropout = 0.0;   ///< dropout on the attention weights (training only)
+  /// Run the projections of one input as one GEMM (self-attention: Q, K, V; cross-attention:
+  /// K, V). Same result as separate GEMMs up to float rounding; the parameters stay separate.
+  bool fuse_projections = true;
+};
+
+/// Multi-head attention with separate projections named for what they are. Registered
+/// modules: `query_proj`, `key_proj`, `value_proj`, `output_proj` (Linear D -> D, with bias).
+/// One signature serves all three uses:
+///   encoder self-attention   forward(x, x, x, src_keep)
+///   decoder self-attention   forward(y, y, y, causal & tgt_keep)
+///   cross-attention          forward(y, memory, memory, src_keep): Q from the target stream,
+///                            K and V from the encoder output.
+/// With options.fuse_projections, projections of the same input tensor run as one GEMM.
+class MultiHeadAttentionImpl : public torch::nn::Module {
+ public:
+  /// Throws std::invalid_argument if num_heads does not divide d_model.
+  explicit MultiHeadAttentionImpl(const MultiHeadAttentionOptions& options);
+
+  /// query [B, Tq, D], key and value [B, Tk, D], keep_mask bool broadcastable to
+  /// [B, H, Tq, Tk] (true = may attend) or undefined. Returns [B, Tq, D].
+  torch::Tensor forward(const torch::Tensor& query,
+                        const torch::Tensor& key,
+                        const torch::Tensor& value,
+                        const torch::Tensor& keep_mask = {});
+
+  /// Projects key and value [B, Tk, D] and splits them into heads: k, v [B, H, Tk, Dh].
+  /// Cross-attention projects the encoder memory once per sentence with this.
+  KeyValue project_key_value(const torch::Tensor& key, const torch::Tensor& value);
+
+  /// Attention of query [B, Tq, D] over already projected keys/values [B, H, Tk, Dh].
+  /// keep_mask as in forward(). Returns [B, Tq, D].
+  torch::Tensor forward_projected(const torch::Tensor& query,
+                                  const KeyValue& memory,
+                                  const torch::Tensor& keep_mask = {});
+
+  /// Self-attention of new positions x [B, n, D] over the cached past positions and
+  /// themselves; appends their keys and values to `cache` first. keep_mask is over
+  /// [B, H, n, cache.length() + n] (undefined: attend to everything, right for n = 1).
+  /// Returns [B, n, D].
+  torch::Tensor forward_cached(const torch::Tensor& x,
+                               KeyValueCache& cache,
+                               const torch::Tensor& keep_mask = {});
+
+  /// Attaches (or, with nullptr, detaches) a recorder; calls are recorded under `site`.
+  void set_recorder(AttentionRecorder* recorder, std::string site);
+
+  const MultiHeadAttentionOptions& options() const { return options_; }
+  torch::nn::Linear& query_proj() { return query_proj_; }
+  torch::nn::Linear& key_proj() { return key_proj_; }
+  torch::nn::Linear& value_proj() { return value_proj_; }
+  torch::nn::Linear& output_proj() { return output_proj_; }
+
+ private:
+  torch::Tensor split_heads(const torch::Tensor& x) const;  // [B, T, D] -> [B, H, T, Dh]
+  torch::Tensor merge_heads(const torch::Tensor& x) const;  // [B, H, T, Dh] -> [B, T, D]
+  torch::Tensor project_query(const torch::Tensor& query);  // [B, T, D] -> [B, H, T, Dh]
+  // Self-attention projections of x [B, T, D]: q and {k, v}, each [B, H, T, Dh].
+  std::pair<torch::Tensor, KeyValue> project_self(const torch::Tensor& x);
+  torch::Tensor attend(const torch::Tensor& q, const KeyValue& kv, const torch::Tensor& keep_mask);
+
+  MultiHeadAttentionOptions options_;
+  torch::nn::Linear query_proj_{nullptr};
+  torch::nn::Linear key_proj_{nullptr};
+  torch::nn::Linear value_proj_{nullptr};
+  torch::nn::Linear output_proj_{nullptr};
+  AttentionRecorder* recorder_ = nullptr;  // not owned; null = recording off
+  std::string site_;
+};
+TORCH_MODULE(MultiHeadAttention);
+
+}  // namespace qkv

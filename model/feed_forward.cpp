@@ -1,0 +1,24 @@
+// Position-wise feed-forward network (see feed_forward.h).
+#include "model/feed_forward.h"
+
+#include <stdexcept>
+#include <string>
+
+namespace qkv {
+
+FeedForwardImpl::FeedForwardImpl(const FeedForwardOptions& options) : options_(options) {
+  if (options.d_model <= 0 || options.d_ff <= 0) {
+    throw std::invalid_argument("FeedForward: d_model (" + std::to_string(options.d_model) +
+                                ") and d_ff (" + std::to_string(options.d_ff) + ") must be > 0");
+  }
+  up_proj_ = register_module("up_proj", torch::nn::Linear(options.d_model, options.d_ff));
+  down_proj_ = register_module("down_proj", torch::nn::Linear(options.d_ff, options.d_model));
+}
+
+torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
+  auto hidden = torch::relu(up_proj_(x));                            // [B, T, d_ff]
+  hidden = torch::dropout(hidden, options_.dropout, is_training());  // [B, T, d_ff]
+  return down_proj_(hidden);                                         // [B, T, D]
+}
+
+}  // namespace qkv

@@ -1,0 +1,326 @@
+#include "train/checkpoint.h"
+
+#include <ATen/core/Dict.h>
+#include <c10/util/Exception.h>
+#include <fcntl.h>
+#include <torch/serialize.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace qkv {
+namespace {
+
+constexpr const char* kFormat = "qkv-checkpoint-1";
+
+std::string hex32(uint32_t value) {
+  char text[9];
+  std::snprintf(text, sizeof(text), "%08x", value);
+  return text;
+}
+
+// CRC-32 over every field, in a fixed order, so that any change to the payload shows.
+class PayloadCrc {
+ public:
+  void add(const std::string& text) {
+    add_bytes(text.data(), text.size());
+    add_bytes("\0", 1);
+  }
+  void add(int64_t value) { add(std::to_string(value)); }
+  void add(double value) { add_bytes(reinterpret_cast<const char*>(&value), sizeof(value)); }
+  void add(const torch::Tensor& tensor) {
+    const auto t = tensor.contiguous();
+    std::ostringstream header;
+    header << t.scalar_type() << t.sizes();
+    add(header.str());
+    add_bytes(static_cast<const char*>(t.data_ptr()), t.numel() * t.element_size());
+  }
+  std::string hex() const { return hex32(crc_); }
+
+ private:
+  void add_bytes(const char* data, size_t size) {
+    while (size > 0) {
+      const auto chunk = static_cast<uInt>(std::min<size_t>(size, 1u << 30));
+      crc_ = crc32(crc_, reinterpret_cast<const Bytef*>(data), chunk);
+      data += chunk;
+      size -= chunk;
+    }
+  }
+  uLong crc_ = crc32(0L, Z_NULL, 0);
+};
+
+std::string checksum(const Checkpoint& c) {
+  PayloadCrc crc;
+  for (const auto* group : {&c.model, &c.optimizer}) {
+    for (const auto& [name, tensor] : *group) {
+      crc.add(name);
+      crc.add(tensor);
+    }
+  }
+  for (const auto& [name, value] : c.optimizer_steps) {
+    crc.add(name);
+    crc.add(value);
+  }
+  crc.add(c.step);
+  crc.add(c.epoch);
+  crc.add(c.batch);
+  crc.add(c.elapsed_seconds);
+  if (c.rng_state.defined()) crc.add(c.rng_state);
+  crc.add(c.config_yaml);
+  crc.add(c.tokenizer_crc32);
+  for (const auto& [name, value] : c.metrics) {
+    crc.add(name);
+    crc.add(value);
+  }
+  crc.add(c.best_score);
+  crc.add(c.bad_validations);
+  return crc.hex();
+}
+
+c10::impl::GenericDict tensor_dict(const NamedTensors& tensors) {
+  c10::impl::GenericDict dict(c10::StringType::get(), c10::TensorType::get());
+  for (const auto& [name, tensor] : tensors) dict.insert(name, tensor);
+  return dict;
+}
+
+NamedTensors tensors_of(const c10::IValue& value) {
+  NamedTensors tensors;
+  for (const auto& entry : value.toGenericDict()) {
+    tensors.emplace_back(entry.key().toStringRef(), entry.value().toTensor());
+  }
+  return tensors;
+}
+
+std::vector<char> read_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw CheckpointError("checkpoint " + path.string() + " does not exist or cannot be read");
+  return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::string errno_text() { return std::strerror(errno); }
+
+}  // namespace
+
+NamedTensors module_state(const torch::nn::Module& module) {
+  NamedTensors state;
+  for (const auto& item : module.named_parameters(/*recurse=*/true)) {
+    state.emplace_back(item.key(), item.value().detach());
+  }
+  for (const auto& item : module.named_buffers(/*recurse=*/true)) {
+    state.emplace_back(item.key(), item.value().detach());
+  }
+  return state;
+}
+
+void load_module_state(torch::nn::Module& module,
+                       const NamedTensors& state,
+                       const std::string& source) {
+  std::map<std::string, torch::Tensor> saved(state.begin(), state.end());
+  std::set<std::string> used;
+  torch::NoGradGuard no_grad;
+  auto copy_into = [&](const std::string& name, torch::Tensor& target) {
+    auto it = saved.find(name);
+    if (it == saved.end()) {
+      throw CheckpointError("checkpoint " + source + " does not match the model: it has no '" +
+                            name + "' (another architecture?)");
+    }
+    if (it->second.sizes() != target.sizes()) {
+      std::ostringstream message;
+      message << "checkpoint " << source << " does not match the model: '" << name << "' is "
+              << it->second.sizes() << " in the checkpoint, " << target.sizes()
+              << " in the model (another architecture or vocabulary?)";
+      throw CheckpointError(message.str());
+    }
+    target.copy_(it->second);
+    used.insert(name);
+  };
+  for (auto& item : module.named_parameters(true)) copy_into(item.key(), item.value());
+  for (auto& item : module.named_buffers(true)) copy_into(item.key(), item.value());
+  for (const auto& [name, tensor] : saved) {
+    if (!used.count(name)) {
+      throw CheckpointError("checkpoint " + source + " does not match the model: unexpected '" +
+                            name + "' (another architecture?)");
+    }
+  }
+}
+
+void store_optimizer_state(const torch::optim::Adam& optimizer,
+                           const torch::nn::Module& module,
+                           Checkpoint& checkpoint) {
+  checkpoint.optimizer.clear();
+  checkpoint.optimizer_steps.clear();
+  const auto& states = optimizer.state();
+  for (const auto& item : module.named_parameters(true)) {
+    auto it = states.find(c10::guts::to_string(item.value().unsafeGetTensorImpl()));
+    if (it == states.end()) continue;  // no step taken yet for this parameter
+    const auto& adam = static_cast<const torch::optim::AdamParamState&>(*it->second);
+    checkpoint.optimizer.emplace_back(item.key() + ".exp_avg", adam.exp_avg());
+    checkpoint.optimizer.emplace_back(item.key() + ".exp_avg_sq", adam.exp_avg_sq());
+    checkpoint.optimizer_steps[item.key() + ".step"] = adam.step();
+  }
+}
+
+void restore_optimizer_state(torch::optim::Adam& optimizer,
+                             const torch::nn::Module& module,
+                             const Checkpoint& checkpoint,
+                             const std::string& source) {
+  std::map<std::string, torch::Tensor> saved(checkpoint.optimizer.begin(),
+                                             checkpoint.optimizer.end());
+  auto& states = optimizer.state();
+  states.clear();
+  for (const auto& item : module.named_parameters(true)) {
+    auto avg = saved.find(item.key() + ".exp_avg");
+    auto avg_sq = saved.find(item.key() + ".exp_avg_sq");
+    auto step = checkpoint.optimizer_steps.find(item.key() + ".step");
+    if (avg == saved.end() || avg_sq == saved.end() || step == checkpoint.optimizer_steps.end()) {
+      if (checkpoint.step == 0) continue;
+      throw CheckpointError("checkpoint " + source + " has no optimizer state for '" + item.key() +
+                            "'");
+    }
+    if (avg->second.sizes() != item.value().sizes()) {
+      throw CheckpointError("checkpoint " + source + ": optimizer state of '" + item.key() +
+                            "' has the wrong shape");
+    }
+    auto state = std::make_unique<torch::optim::AdamParamState>();
+    state->step(step->second);
+    state->exp_avg(avg->second.clone());
+    state->exp_avg_sq(avg_sq->second.clone());
+    states[c10::guts::to_string(item.value().unsafeGetTensorImpl())] = std::move(state);
+  }
+}
+
+void save_checkpoint(const Checkpoint& c, const std::filesystem::path& path) {
+  c10::impl::GenericDict dict(c10::StringType::get(), c10::AnyType::get());
+  dict.insert("format", std::string(kFormat));
+  dict.insert("model", tensor_dict(c.model));
+  dict.insert("optimizer", tensor_dict(c.optimizer));
+  c10::impl::GenericDict steps(c10::StringType::get(), c10::IntType::get());
+  for (const auto& [name, value] : c.optimizer_steps) steps.insert(name, value);
+  dict.insert("optimizer_steps", steps);
+  dict.insert("step", c.step);
+  dict.insert("epoch", c.epoch);
+  dict.insert("batch", c.batch);
+  dict.insert("elapsed_seconds", c.elapsed_seconds);
+  dict.insert("rng_state", c.rng_state.defined() ? c.rng_state : torch::empty({0}, torch::kUInt8));
+  dict.insert("config", c.config_yaml);
+  dict.insert("tokenizer_crc32", c.tokenizer_crc32);
+  c10::impl::GenericDict metrics(c10::StringType::get(), c10::FloatType::get());
+  for (const auto& [name, value] : c.metrics) metrics.insert(name, value);
+  dict.insert("metrics", metrics);
+  dict.insert("best_score", c.best_score);
+  dict.insert("bad_validations", c.bad_validations);
+  dict.insert("checksum", checksum(c));
+  write_file_atomically(path, torch::pickle_save(c10::IValue(dict)));
+}
+
+Checkpoint load_checkpoint(const std::filesystem::path& path) {
+  const std::string name = path.string();
+  const std::vector<char> bytes = read_bytes(path);
+  c10::IValue root;
+  try {
+    root = torch::pickle_load(bytes);
+  } catch (const std::exception&) {
+    throw CheckpointError("checkpoint " + name +
+                          " is truncated or not a qkv checkpoint (unreadable)");
+  }
+  Checkpoint c;
+  std::string stored_checksum;
+  try {
+    if (!root.isGenericDict()) throw std::runtime_error("not a dict");
+    const auto dict = root.toGenericDict();
+    if (!dict.contains("format") || dict.at("format").toStringRef() != kFormat) {
+      throw CheckpointError("checkpoint " + name + " is not a qkv checkpoint (no '" + kFormat +
+                            "' format tag)");
+    }
+    c.model = tensors_of(dict.at("model"));
+    c.optimizer = tensors_of(dict.at("optimizer"));
+    for (const auto& entry : dict.at("optimizer_steps").toGenericDict()) {
+      c.optimizer_steps[entry.key().toStringRef()] = entry.value().toInt();
+    }
+    c.step = dict.at("step").toInt();
+    c.epoch = dict.at("epoch").toInt();
+    c.batch = dict.at("batch").toInt();
+    c.elapsed_seconds = dict.at("elapsed_seconds").toDouble();
+    c.rng_state = dict.at("rng_state").toTensor();
+    if (c.rng_state.numel() == 0) c.rng_state = torch::Tensor();
+    c.config_yaml = dict.at("config").toStringRef();
+    c.tokenizer_crc32 = dict.at("tokenizer_crc32").toStringRef();
+    for (const auto& entry : dict.at("metrics").toGenericDict()) {
+      c.metrics[entry.key().toStringRef()] = entry.value().toDouble();
+    }
+    c.best_score = dict.at("best_score").toDouble();
+    c.bad_validations = dict.at("bad_validations").toInt();
+    stored_checksum = dict.at("checksum").toStringRef();
+  } catch (const CheckpointError&) {
+    throw;
+  } catch (const std::exception&) {
+    throw CheckpointError("checkpoint " + name +
+                          " is not a qkv checkpoint (missing or mistyped fields)");
+  }
+  if (checksum(c) != stored_checksum) {
+    throw CheckpointError("checkpoint " + name + " is corrupted (checksum mismatch)");
+  }
+  return c;
+}
+
+void write_file_atomically(const std::filesystem::path& path,
+                           const std::vector<char>& bytes,
+                           size_t fail_after_bytes) {
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+  const std::filesystem::path temporary =
+      dir / ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()));
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot write " + path.string() + ": " + errno_text());
+  auto fail = [&](const std::string& why) {
+    ::close(fd);
+    ::unlink(temporary.c_str());
+    throw std::runtime_error("cannot write " + path.string() + ": " + why);
+  };
+  size_t written = 0;
+  while (written < bytes.size()) {
+    const size_t chunk = std::min<size_t>(bytes.size() - written, 1 << 20);
+    if (written + chunk > fail_after_bytes)
+      fail("simulated write failure (no space left on device)");
+    const ssize_t n = ::write(fd, bytes.data() + written, chunk);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail(errno_text());
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) fail(errno_text());
+  if (::close(fd) != 0) {
+    ::unlink(temporary.c_str());
+    throw std::runtime_error("cannot write " + path.string() + ": " + errno_text());
+  }
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    const std::string why = errno_text();
+    ::unlink(temporary.c_str());
+    throw std::runtime_error("cannot write " + path.string() + ": " + why);
+  }
+  // Make the rename itself durable.
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+}
+
+std::string file_crc32(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  uLong crc = crc32(0L, Z_NULL, 0);
+  std::vector<char> buffer(1 << 16);
+  while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0) {
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(buffer.data()), static_cast<uInt>(in.gcount()));
+  }
+  return hex32(static_cast<uint32_t>(crc));
+}
+
+}  // namespace qkv

@@ -1,0 +1,27 @@
+// Reading hypothesis and reference files for scoring, as sacreBLEU's command line reads them:
+// UTF-8, one segment per '\n'-terminated line (a missing final newline is fine), trailing
+// whitespace removed with Python's str.rstrip() (so "\r\n" files work).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace qkv {
+
+/// The segments of a UTF-8 text file. Throws std::runtime_error naming the file when it is
+/// missing or unreadable, std::invalid_argument naming file and line on invalid UTF-8.
+std::vector<std::string> read_segments(const std::filesystem::path& path);
+
+/// Hypotheses and references read from two files of the same length.
+struct HypRefSegments {
+  std::vector<std::string> hyps;
+  std::vector<std::string> refs;
+};
+
+/// Reads both files; throws std::invalid_argument naming both files and their line counts
+/// when they differ (and the errors of read_segments).
+HypRefSegments read_hyp_ref_segments(const std::filesystem::path& hyp_path,
+                                     const std::filesystem::path& ref_path);
+
+}  // namespace qkv

@@ -1,0 +1,42 @@
+// `qkv train`: from an experiment config to a run directory (see run_dir.h): prepares the
+// data, trains the tokenizer, trains the model with Adam + schedule + label smoothing,
+// validates (loss, greedy BLEU/chrF), and writes atomic, resumable checkpoints.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "train/experiment_config.h"
+
+namespace qkv {
+
+struct TrainOptions {
+  std::filesystem::path run_dir;
+  bool resume = false;  // continue from the latest checkpoint of run_dir
+};
+
+struct TrainSummary {
+  int64_t steps = 0;                              // optimiser steps done (in total, over resumes)
+  int64_t parameters = 0;                         // trainable scalars
+  double seconds = 0;                             // training wall time (over resumes)
+  double tokens_per_second = 0;                   // target tokens per second, this process
+  std::string stop_reason;                        // "max_steps", "max_minutes", "signal", ...
+  std::map<std::string, double> last_validation;  // valid_loss, valid_ppl, bleu, chrf
+  double best_score = 0;                          // best value of train.best_metric
+  std::filesystem::path last_checkpoint;
+  std::filesystem::path best_checkpoint;
+};
+
+/// Trains as described above. Throws ConfigError / std::runtime_error with a clear message;
+/// a run directory that this call created is removed again when it fails before the first
+/// checkpoint, so a later run is not blocked by debris.
+TrainSummary train_model(const ExperimentConfig& config, const TrainOptions& options);
+
+/// The config saved in a run directory, with `overrides` applied (for --resume).
+ExperimentConfig load_run_config(const std::filesystem::path& run_dir,
+                                 const std::vector<std::string>& overrides);
+
+}  // namespace qkv

@@ -1,0 +1,68 @@
+#include "train/validation.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "data/batching.h"
+#include "data/special_tokens.h"
+#include "train/loss.h"
+#include "train/metrics/bleu.h"
+#include "train/metrics/chrf.h"
+
+namespace qkv {
+
+ValidationResult validate(Translator& translator,
+                          const std::vector<Example>& examples,
+                          const std::vector<SentencePair>& pairs,
+                          int64_t max_sentences,
+                          int64_t max_tokens) {
+  ValidationResult result;
+  Transformer& model = translator.model();
+  model->eval();
+  torch::NoGradGuard no_grad;
+
+  // 1. Loss and perplexity over every validation example (no label smoothing: it is a
+  //    training device, not part of the model's probability).
+  if (!examples.empty()) {
+    BatchingOptions batching;
+    batching.max_tokens = max_tokens;
+    batching.shuffle = false;
+    double nll_sum = 0;
+    int64_t tokens = 0;
+    for (const auto& indices : plan_batches(examples, batching, /*epoch=*/0)) {
+      const Batch batch = collate(examples, indices);
+      const auto logits = model->forward(batch.src, batch.tgt_in);
+      const TokenLoss loss = label_smoothed_loss(logits, batch.tgt_out, 0.0, kPadId);
+      nll_sum += loss.nll_sum.item<double>();
+      tokens += batch.num_target_tokens;
+    }
+    result.loss = tokens > 0 ? nll_sum / static_cast<double>(tokens) : 0.0;
+    result.perplexity = std::exp(result.loss);
+  }
+
+  // 2. Greedy translations of the first max_sentences pairs, scored like sacreBLEU.
+  const auto count = std::min<int64_t>(max_sentences, static_cast<int64_t>(pairs.size()));
+  if (count > 0) {
+    std::vector<std::string> sources, references;
+    for (int64_t i = 0; i < count; ++i) {
+      sources.push_back(pairs[i].source);
+      references.push_back(pairs[i].target);
+    }
+    TranslateOptions options;
+    options.decode.beam_size = 1;
+    options.max_tokens = max_tokens;
+    const auto translations = translator.translate(sources, options);
+    std::vector<std::string> hypotheses;
+    for (const auto& hyps : translations) hypotheses.push_back(hyps.front().text);
+    result.bleu = corpus_bleu(hypotheses, references).score;
+    result.chrf = corpus_chrf(hypotheses, references).score;
+    result.sentences = count;
+    for (int64_t i = 0; i < std::min<int64_t>(3, count); ++i) {
+      result.samples.push_back({sources[i], hypotheses[i], references[i]});
+    }
+  }
+  return result;
+}
+
+}  // namespace qkv
