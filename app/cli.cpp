@@ -43,6 +43,8 @@ int run_cli(int argc, char** argv) {
 
   add_config_command(app);
   add_train_command(app);
+  add_translate_command(app);
+  add_evaluate_command(app);
   add_score_command(app);
 
   try {

@@ -8,9 +8,11 @@ class App;
 
 namespace qkv {
 
-void add_config_command(CLI::App& app);   // app/cmd_config.cpp
-void add_prepare_command(CLI::App& app);  // app/cmd_prepare.cpp
-void add_train_command(CLI::App& app);    // app/cmd_train.cpp
-void add_score_command(CLI::App& app);    // app/cmd_score.cpp
+void add_config_command(CLI::App& app);     // app/cmd_config.cpp
+void add_prepare_command(CLI::App& app);    // app/cmd_prepare.cpp
+void add_train_command(CLI::App& app);      // app/cmd_train.cpp
+void add_score_command(CLI::App& app);      // app/cmd_score.cpp
+void add_translate_command(CLI::App& app);  // app/cmd_translate.cpp
+void add_evaluate_command(CLI::App& app);   // app/cmd_evaluate.cpp
 
 }  // namespace qkv

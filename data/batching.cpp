@@ -31,8 +31,8 @@ uint64_t mix(uint64_t x) {
 
 // Uniform draw in [0, bound) by rejection, identical on every platform.
 uint64_t draw_below(std::mt19937_64& rng, uint64_t bound) {
-  const uint64_t limit = std::numeric_limits<uint64_t>::max() -
-                         std::numeric_limits<uint64_t>::max() % bound;
+  const uint64_t limit =
+      std::numeric_limits<uint64_t>::max() - std::numeric_limits<uint64_t>::max() % bound;
   uint64_t value = rng();
   while (value >= limit) value = rng();
   return value % bound;
@@ -58,8 +58,7 @@ void check_examples(const std::vector<Example>& examples, int64_t max_tokens) {
     if (longer_side(examples[i]) > max_tokens) {
       throw std::invalid_argument("example " + std::to_string(i) + " needs " +
                                   std::to_string(longer_side(examples[i])) +
-                                  " positions, more than max_tokens " +
-                                  std::to_string(max_tokens) +
+                                  " positions, more than max_tokens " + std::to_string(max_tokens) +
                                   "; raise max_tokens or lower the length limit");
     }
   }
@@ -94,13 +93,11 @@ std::vector<std::vector<int64_t>> plan_batches(const std::vector<Example>& examp
   std::iota(order.begin(), order.end(), 0);
   if (options.shuffle) fisher_yates(order, rng);
   const auto key = [&](int64_t i) {
-    return std::make_tuple(longer_side(examples[i]),
-                           target_positions(examples[i]),
-                           source_positions(examples[i]));
+    return std::make_tuple(
+        longer_side(examples[i]), target_positions(examples[i]), source_positions(examples[i]));
   };
-  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-    return key(a) < key(b);
-  });
+  std::stable_sort(
+      order.begin(), order.end(), [&](int64_t a, int64_t b) { return key(a) < key(b); });
 
   // 2. Pack greedily: lengths only grow along `order`, so the newest example sets the width.
   std::vector<std::vector<int64_t>> batches;

@@ -80,8 +80,8 @@ std::filesystem::path find_raw_dir(const std::string& configured,
     }
     tried += (tried.empty() ? "" : ", ") + candidate.lexically_normal().string();
   }
-  throw std::runtime_error("raw " + name + " files not found (looked for " + marker_file +
-                           " in " + tried + "): " + download_hint +
+  throw std::runtime_error("raw " + name + " files not found (looked for " + marker_file + " in " +
+                           tried + "): " + download_hint +
                            ", or set data.raw_dir (or QKV_DATA_DIR)");
 }
 
@@ -91,8 +91,7 @@ std::filesystem::path plain_or_gzip(const std::filesystem::path& dir, const std:
   std::filesystem::path gzip = plain;
   gzip += ".gz";
   if (is_file(gzip)) return gzip;
-  throw std::runtime_error(plain.string() + " (or " + gzip.filename().string() +
-                           "): no such file");
+  throw std::runtime_error(plain.string() + " (or " + gzip.filename().string() + "): no such file");
 }
 
 }  // namespace qkv

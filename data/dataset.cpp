@@ -17,7 +17,8 @@ EncodedCorpus encode_corpus(const std::vector<SentencePair>& pairs,
       ++corpus.dropped_empty;
       continue;
     }
-    const auto longest = static_cast<int64_t>(std::max(example.source.size(), example.target.size()));
+    const auto longest =
+        static_cast<int64_t>(std::max(example.source.size(), example.target.size()));
     if (max_length > 0 && longest > max_length) {
       ++corpus.dropped_too_long;
       continue;

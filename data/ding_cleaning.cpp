@@ -16,12 +16,12 @@ constexpr int kMinSentenceWords = 3;
 
 // Frequent function words; the two lists share no word, so a word is evidence for one side.
 constexpr std::array<std::string_view, 23> kEnglishWords = {
-    "the", "is", "are", "you", "he", "she", "it", "we", "they", "of", "and", "not",
-    "this", "that", "what", "my", "your", "have", "has", "with", "for", "to", "were"};
+    "the",  "is",   "are",  "you", "he",   "she",  "it",  "we",   "they", "of", "and", "not",
+    "this", "that", "what", "my",  "your", "have", "has", "with", "for",  "to", "were"};
 constexpr std::array<std::string_view, 31> kGermanWords = {
-    "der", "die",  "das", "ist", "sind", "ich",   "du",  "er",  "sie", "es",  "wir",
-    "ihr", "nicht", "und", "ein", "eine", "zu",   "mit", "auf", "für", "von", "den",
-    "dem", "des",  "im",  "einen", "hat", "habe", "bin", "bist", "kein"};
+    "der", "die",   "das", "ist",   "sind", "ich",  "du",  "er",   "sie", "es",  "wir",
+    "ihr", "nicht", "und", "ein",   "eine", "zu",   "mit", "auf",  "für", "von", "den",
+    "dem", "des",   "im",  "einen", "hat",  "habe", "bin", "bist", "kein"};
 
 bool is_space(char32_t cp) {
   return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\v' || cp == '\f' || cp == '\r' ||

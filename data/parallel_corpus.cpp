@@ -22,8 +22,7 @@ ParallelCorpus read_parallel_corpus(const std::filesystem::path& source_path,
   if (source_lines.size() != target_lines.size()) {
     throw std::runtime_error("line counts differ: " + source_path.string() + " has " +
                              std::to_string(source_lines.size()) + " lines but " +
-                             target_path.string() + " has " +
-                             std::to_string(target_lines.size()) +
+                             target_path.string() + " has " + std::to_string(target_lines.size()) +
                              "; the files must be line-aligned translations of each other");
   }
   ParallelCorpus corpus;

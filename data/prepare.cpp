@@ -6,20 +6,18 @@
 
 #include <algorithm>
 #include <cctype>
-#include <optional>
 #include <stdexcept>
 #include <system_error>
 
 #include "data/corpus_paths.h"
 #include "data/ding_corpus.h"
+#include "data/prepare_stamp.h"
 #include "data/split.h"
 #include "data/text_file.h"
 
 namespace qkv {
 namespace {
 
-// Bump when extraction, cleaning or splitting changes: older stamps then no longer match.
-constexpr const char* kStampHeader = "qkv prepared corpus v1";
 constexpr const char* kStampName = "prepared.stamp";
 
 // The languages of the raw corpus: split files are named after them, so the config's direction
@@ -91,7 +89,8 @@ std::vector<std::filesystem::path> input_files(const DataConfig& config) {
                                    std::pair{"data.train_target", config.train_target},
                                    std::pair{"data.valid_source", config.valid_source},
                                    std::pair{"data.valid_target", config.valid_target}}) {
-    if (value.empty()) throw std::invalid_argument(std::string(key) + " is required for corpus files");
+    if (value.empty())
+      throw std::invalid_argument(std::string(key) + " is required for corpus files");
   }
   if (config.test_source.empty() != config.test_target.empty()) {
     throw std::invalid_argument("data.test_source and data.test_target must be given together");
@@ -103,24 +102,6 @@ std::vector<std::filesystem::path> input_files(const DataConfig& config) {
     files.emplace_back(config.test_target);
   }
   return files;
-}
-
-// Identifies the inputs: any change of corpus, languages, version or input file (size or
-// modification time) makes an earlier stamp stale.
-std::string fingerprint(const std::string& corpus,
-                        const Languages& languages,
-                        const std::vector<std::filesystem::path>& inputs) {
-  std::string text = corpus + " " + languages.first + "-" + languages.second;
-  for (const auto& path : inputs) {
-    std::error_code error;
-    const auto absolute = std::filesystem::absolute(path, error);
-    const auto size = std::filesystem::file_size(path, error);
-    const auto time = std::filesystem::last_write_time(path, error);
-    text += " " + absolute.string() + ":" +
-            (error ? "missing"
-                   : std::to_string(size) + ":" + std::to_string(time.time_since_epoch().count()));
-  }
-  return text;
 }
 
 void add_empty_line_count(ReadCorpus& read, const std::string& what, const ParallelCorpus& part) {
@@ -144,7 +125,8 @@ ReadCorpus read_corpus(const DataConfig& config, const std::vector<std::filesyst
   }
   // multi30k-en-de and files: the splits are given as file pairs.
   const char* names[] = {"train", "valid", "test"};
-  std::vector<SentencePair>* targets[] = {&read.splits.train, &read.splits.valid, &read.splits.test};
+  std::vector<SentencePair>* targets[] = {
+      &read.splits.train, &read.splits.valid, &read.splits.test};
   for (std::size_t i = 0; 2 * i + 1 < in.size(); ++i) {
     ParallelCorpus part = read_parallel_corpus(in[2 * i], in[2 * i + 1]);
     add_empty_line_count(read, names[i], part);
@@ -175,75 +157,23 @@ void write_split(const std::filesystem::path& dir,
   write_lines_atomically(split_file(dir, split, languages.second), second);
 }
 
-struct StampContents {
-  int64_t pairs[3] = {0, 0, 0};  // train, valid, test
-  bool has_test = true;
-  std::vector<std::pair<std::string, int64_t>> rule_counts;
-};
-
-std::string stamp_text(const std::string& print, const ReadCorpus& read) {
-  std::string text = std::string(kStampHeader) + "\nfingerprint " + print + "\n";
-  text += "split train " + std::to_string(read.splits.train.size()) + "\n";
-  text += "split valid " + std::to_string(read.splits.valid.size()) + "\n";
-  text += "split test " + (read.has_test ? std::to_string(read.splits.test.size()) : "absent") + "\n";
-  for (const auto& [name, count] : read.rule_counts) {
-    text += "rule " + std::to_string(count) + " " + name + "\n";
-  }
-  return text;
-}
-
-// The stamp of a complete earlier run with the same fingerprint, if there is one.
-std::optional<StampContents> read_matching_stamp(const std::filesystem::path& dir,
-                                                 const std::string& print) {
-  std::error_code error;
-  if (!std::filesystem::is_regular_file(dir / kStampName, error)) return std::nullopt;
-  std::vector<std::string> lines;
-  try {
-    lines = read_text_lines(dir / kStampName);
-  } catch (const std::runtime_error&) {
-    return std::nullopt;  // unreadable: prepare again
-  }
-  if (lines.size() < 5 || lines[0] != kStampHeader || lines[1] != "fingerprint " + print) {
-    return std::nullopt;
-  }
-  StampContents stamp;
-  try {
-    for (int i = 0; i < 3; ++i) {
-      const std::string value = lines[2 + i].substr(lines[2 + i].rfind(' ') + 1);
-      if (i == 2 && value == "absent") {
-        stamp.has_test = false;
-      } else {
-        stamp.pairs[i] = std::stoll(value);
-      }
-    }
-    for (std::size_t i = 5; i < lines.size(); ++i) {
-      const std::string rest = lines[i].substr(5);  // after "rule "
-      const std::size_t space = rest.find(' ');
-      stamp.rule_counts.emplace_back(rest.substr(space + 1), std::stoll(rest.substr(0, space)));
-    }
-  } catch (const std::exception&) {
-    return std::nullopt;  // damaged stamp: prepare again
-  }
-  return stamp;
-}
-
 PreparedCorpus describe(const DataConfig& config,
                         const std::filesystem::path& dir,
-                        const StampContents& stamp) {
+                        const PrepareStamp& stamp) {
   PreparedCorpus prepared;
   prepared.corpus = config.corpus;
   prepared.source_lang = config.source_lang;
   prepared.target_lang = config.target_lang;
   prepared.dir = dir;
   prepared.rule_counts = stamp.rule_counts;
-  const char* names[] = {"train", "valid", "test"};
-  PreparedSplit* splits[] = {&prepared.train, &prepared.valid, &prepared.test};
-  for (int i = 0; i < 3; ++i) {
-    if (i == 2 && !stamp.has_test) continue;
-    splits[i]->source = split_file(dir, names[i], config.source_lang);
-    splits[i]->target = split_file(dir, names[i], config.target_lang);
-    splits[i]->pairs = stamp.pairs[i];
-  }
+  const auto fill = [&](PreparedSplit& split, const std::string& name, int64_t pairs) {
+    split.source = split_file(dir, name, config.source_lang);
+    split.target = split_file(dir, name, config.target_lang);
+    split.pairs = pairs;
+  };
+  fill(prepared.train, "train", stamp.train_pairs);
+  fill(prepared.valid, "valid", stamp.valid_pairs);
+  if (stamp.has_test) fill(prepared.test, "test", stamp.test_pairs);
   return prepared;
 }
 
@@ -284,10 +214,12 @@ PreparedCorpus prepare_corpus(const DataConfig& config) {
                                         ? default_prepared_dir(config.corpus)
                                         : std::filesystem::path(config.prepared_dir);
   const auto inputs = input_files(config);
-  const std::string print = fingerprint(config.corpus, languages, inputs);
+  const std::string fingerprint =
+      input_fingerprint(config.corpus + " " + languages.first + "-" + languages.second, inputs);
 
-  if (const auto stamp = read_matching_stamp(dir, print)) {
-    PreparedCorpus prepared = describe(config, dir, *stamp);
+  const auto earlier = read_prepare_stamp(dir / kStampName);
+  if (earlier && earlier->fingerprint == fingerprint) {
+    PreparedCorpus prepared = describe(config, dir, *earlier);
     if (outputs_exist(prepared)) {
       prepared.reused = true;
       spdlog::info("[data] {} already prepared in {}", config.corpus, dir.string());
@@ -302,15 +234,16 @@ PreparedCorpus prepare_corpus(const DataConfig& config) {
   write_split(dir, "train", languages, read.splits.train);
   write_split(dir, "valid", languages, read.splits.valid);
   if (read.has_test) write_split(dir, "test", languages, read.splits.test);
-  write_file_atomically(dir / kStampName, stamp_text(print, read));
+  PrepareStamp stamp;
+  stamp.fingerprint = fingerprint;
+  stamp.train_pairs = static_cast<int64_t>(read.splits.train.size());
+  stamp.valid_pairs = static_cast<int64_t>(read.splits.valid.size());
+  stamp.test_pairs = static_cast<int64_t>(read.splits.test.size());
+  stamp.has_test = read.has_test;
+  stamp.rule_counts = read.rule_counts;
+  write_prepare_stamp(dir / kStampName, stamp);  // last: only now is the output complete
 
-  StampContents written;
-  written.pairs[0] = static_cast<int64_t>(read.splits.train.size());
-  written.pairs[1] = static_cast<int64_t>(read.splits.valid.size());
-  written.pairs[2] = static_cast<int64_t>(read.splits.test.size());
-  written.has_test = read.has_test;
-  written.rule_counts = read.rule_counts;
-  PreparedCorpus prepared = describe(config, dir, written);
+  PreparedCorpus prepared = describe(config, dir, stamp);
   spdlog::info("[data] {}: train {} valid {} test {} pairs",
                config.corpus,
                prepared.train.pairs,

@@ -2,6 +2,7 @@
 // code path reads both. Validation happens per line so errors can name the line.
 #include "data/text_file.h"
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include <array>
@@ -9,7 +10,6 @@
 #include <memory>
 #include <stdexcept>
 #include <system_error>
-#include <unistd.h>
 
 #include "data/utf8.h"
 
@@ -106,8 +106,8 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
   if (error) {
     std::error_code ignored;
     std::filesystem::remove(partial, ignored);
-    throw std::runtime_error(path.string() + ": cannot move the finished file into place: " +
-                             error.message());
+    throw std::runtime_error(path.string() +
+                             ": cannot move the finished file into place: " + error.message());
   }
 }
 

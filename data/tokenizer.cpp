@@ -67,9 +67,9 @@ void check_special_ids(const sentencepiece::SentencePieceProcessor& processor,
   if (processor.pad_id() != kPadId || processor.unk_id() != kUnkId ||
       processor.bos_id() != kBosId || processor.eos_id() != kEosId) {
     throw std::runtime_error(
-        model_path.string() + ": special ids pad=" + std::to_string(processor.pad_id()) +
-        " unk=" + std::to_string(processor.unk_id()) + " bos=" +
-        std::to_string(processor.bos_id()) + " eos=" + std::to_string(processor.eos_id()) +
+        model_path.string() + ": special ids pad=" + std::to_string(processor.pad_id()) + " unk=" +
+        std::to_string(processor.unk_id()) + " bos=" + std::to_string(processor.bos_id()) +
+        " eos=" + std::to_string(processor.eos_id()) +
         " differ from qkv's pad=0 unk=1 bos=2 eos=3; train the tokenizer with qkv");
   }
 }

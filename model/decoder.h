@@ -59,7 +59,11 @@ class DecoderLayerImpl : public torch::nn::Module {
                              const torch::Tensor& src_keep);
 
   MultiHeadAttention& self_attn() { return self_attn_; }
+  torch::nn::LayerNorm& self_attn_norm() { return self_attn_norm_; }
   MultiHeadAttention& cross_attn() { return cross_attn_; }
+  torch::nn::LayerNorm& cross_attn_norm() { return cross_attn_norm_; }
+  FeedForward& feed_forward() { return feed_forward_; }
+  torch::nn::LayerNorm& feed_forward_norm() { return feed_forward_norm_; }
 
  private:
   LayerOptions options_;
@@ -94,6 +98,8 @@ class DecoderImpl : public torch::nn::Module {
 
   int64_t num_layers() const { return static_cast<int64_t>(layers_->size()); }
   DecoderLayerImpl& layer(int64_t i) { return layers_->at<DecoderLayerImpl>(i); }
+  /// The final LayerNorm of a pre-norm stack; empty (is_empty()) for post-norm.
+  torch::nn::LayerNorm& final_norm() { return final_norm_; }
 
   /// Attaches `recorder` (nullptr: detaches) to `decoder.{i}.self_attn` and
   /// `decoder.{i}.cross_attn`.

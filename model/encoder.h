@@ -23,6 +23,9 @@ class EncoderLayerImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& src_keep);
 
   MultiHeadAttention& self_attn() { return self_attn_; }
+  torch::nn::LayerNorm& self_attn_norm() { return self_attn_norm_; }
+  FeedForward& feed_forward() { return feed_forward_; }
+  torch::nn::LayerNorm& feed_forward_norm() { return feed_forward_norm_; }
 
  private:
   LayerOptions options_;
@@ -44,6 +47,8 @@ class EncoderImpl : public torch::nn::Module {
 
   int64_t num_layers() const { return static_cast<int64_t>(layers_->size()); }
   EncoderLayerImpl& layer(int64_t i) { return layers_->at<EncoderLayerImpl>(i); }
+  /// The final LayerNorm of a pre-norm stack; empty (is_empty()) for post-norm.
+  torch::nn::LayerNorm& final_norm() { return final_norm_; }
 
   /// Attaches `recorder` (nullptr: detaches) to sites `encoder.{i}.self_attn`.
   void set_recorder(AttentionRecorder* recorder);

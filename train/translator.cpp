@@ -25,6 +25,8 @@ SearchOptions search_options(const TranslateOptions& options, int64_t max_positi
   search.max_length_ratio = static_cast<double>(options.decode.max_length_a);
   search.max_length_offset = options.decode.max_length_b;
   search.max_length = max_positions - 1;
+  if (options.max_output_tokens > 0)
+    search.max_length = std::min(search.max_length, options.max_output_tokens);
   return search;
 }
 

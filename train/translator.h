@@ -25,6 +25,7 @@ struct TranslateOptions {
   int64_t nbest = 1;              // hypotheses returned per sentence (<= beam size)
   int64_t max_tokens = 4096;      // batch budget in source tokens (x beam)
   int64_t max_source_tokens = 0;  // longer sources are truncated; 0 = model's limit
+  int64_t max_output_tokens = 0;  // cap on output tokens; 0 = decode.max_length_a/b only
 };
 
 class Translator {

@@ -83,8 +83,8 @@ TEST(PlanBatches, LengthBucketingKeepsPaddingLow) {
   int64_t padded = 0;
   for (const auto& indices : plan_batches(examples, options_with(1024), 0)) {
     const Batch batch = collate(examples, indices);
-    real += batch.src.ne(kPadId).sum().item<int64_t>() +
-            batch.tgt_out.ne(kPadId).sum().item<int64_t>();
+    real +=
+        batch.src.ne(kPadId).sum().item<int64_t>() + batch.tgt_out.ne(kPadId).sum().item<int64_t>();
     padded += batch.src.numel() + batch.tgt_out.numel();
   }
   // Unsorted batches of these lengths would be about half padding.
@@ -150,14 +150,15 @@ TEST(Collate, PaddingIsOnlyTrailingAndNoRowIsEmpty) {
                 static_cast<int64_t>(example.target.size()) + 1);
       // Teacher forcing: tgt_out is tgt_in shifted left by one.
       const auto length = static_cast<int64_t>(example.target.size());
-      EXPECT_TRUE(batch.tgt_in[row].slice(0, 1, length + 1).equal(
-          batch.tgt_out[row].slice(0, 0, length)));
+      EXPECT_TRUE(
+          batch.tgt_in[row].slice(0, 1, length + 1).equal(batch.tgt_out[row].slice(0, 0, length)));
     }
   }
 }
 
 TEST(MakeSourceTensor, AppendsEosAndPads) {
-  EXPECT_TRUE(make_source_tensor({{5, 6}, {7}}).equal(matrix({{5, 6, kEosId}, {7, kEosId, kPadId}})));
+  EXPECT_TRUE(
+      make_source_tensor({{5, 6}, {7}}).equal(matrix({{5, 6, kEosId}, {7, kEosId, kPadId}})));
   EXPECT_THROW(make_source_tensor({{5}, {}}), std::invalid_argument);
   EXPECT_THROW(make_source_tensor({}), std::invalid_argument);
 }

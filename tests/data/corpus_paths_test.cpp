@@ -8,10 +8,10 @@
 namespace qkv {
 namespace {
 
-using ::testing::AllOf;
-using ::testing::HasSubstr;
 using test::ScopedEnv;
 using test::TempDir;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
 
 TEST(CacheRoot, FollowsQkvCacheThenXdgThenHome) {
   ScopedEnv qkv_cache("QKV_CACHE", "/tmp/qkv-cache");

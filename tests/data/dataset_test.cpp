@@ -38,8 +38,8 @@ TEST_F(DatasetTest, EncodesEveryPairWithoutSpecialTokens) {
 TEST_F(DatasetTest, LengthFilterDropsPairsWithALongSide) {
   std::vector<int64_t> longest;
   for (const auto& pair : pairs_) {
-    longest.push_back(static_cast<int64_t>(std::max(tokenizer_->encode(pair.source).size(),
-                                                    tokenizer_->encode(pair.target).size())));
+    longest.push_back(static_cast<int64_t>(
+        std::max(tokenizer_->encode(pair.source).size(), tokenizer_->encode(pair.target).size())));
   }
   std::vector<int64_t> sorted = longest;
   std::sort(sorted.begin(), sorted.end());
@@ -55,8 +55,7 @@ TEST_F(DatasetTest, LengthFilterDropsPairsWithALongSide) {
   for (std::size_t i = 0; i < corpus.examples.size(); ++i) {
     EXPECT_LE(static_cast<int64_t>(corpus.examples[i].source.size()), limit);
     EXPECT_LE(static_cast<int64_t>(corpus.examples[i].target.size()), limit);
-    EXPECT_EQ(corpus.examples[i].source,
-              tokenizer_->encode(pairs_[corpus.pair_indices[i]].source));
+    EXPECT_EQ(corpus.examples[i].source, tokenizer_->encode(pairs_[corpus.pair_indices[i]].source));
   }
 }
 

@@ -25,11 +25,11 @@ TEST(IsFullSentence, NeedsCapitalEndPunctuationAndThreeWords) {
   EXPECT_TRUE(is_full_sentence("Das ist gut."));
   EXPECT_TRUE(is_full_sentence("Über alles hinweg!"));  // upper-case umlaut
   EXPECT_TRUE(is_full_sentence("Is it you?"));
-  EXPECT_FALSE(is_full_sentence("Guten Morgen!"));        // two words
-  EXPECT_FALSE(is_full_sentence("das ist gut."));         // lower case
-  EXPECT_FALSE(is_full_sentence("Das ist gut"));          // no end punctuation
-  EXPECT_FALSE(is_full_sentence("„Das ist gut.“"));       // starts with a quote mark
-  EXPECT_FALSE(is_full_sentence("2022 war gut."));        // starts with a digit
+  EXPECT_FALSE(is_full_sentence("Guten Morgen!"));   // two words
+  EXPECT_FALSE(is_full_sentence("das ist gut."));    // lower case
+  EXPECT_FALSE(is_full_sentence("Das ist gut"));     // no end punctuation
+  EXPECT_FALSE(is_full_sentence("„Das ist gut.“"));  // starts with a quote mark
+  EXPECT_FALSE(is_full_sentence("2022 war gut."));   // starts with a digit
   EXPECT_FALSE(is_full_sentence(""));
 }
 

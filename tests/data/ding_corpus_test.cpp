@@ -17,8 +17,8 @@ TEST(DingCorpus, FixtureGivesExactPairsAndCounts) {
   const DingSentences ding = read_ding_sentences(test::fixture("ding/de-en"));
   EXPECT_THAT(
       ding.pairs,
-      ElementsAre(SentencePair{"This is my house.", "Das ist mein Haus."},  // [ugs.] stripped
-                  SentencePair{"The house is big.", "Das Haus ist groß."},  // 2nd " | " part
+      ElementsAre(SentencePair{"This is my house.", "Das ist mein Haus."},        // [ugs.] stripped
+                  SentencePair{"The house is big.", "Das Haus ist groß."},        // 2nd " | " part
                   SentencePair{"He came too late.", "Er ist zu spät gekommen."},  // ";" variant
                   SentencePair{"We are leaving now.", "Wir gehen jetzt."},
                   SentencePair{"He resolved not to paint in oil.",
@@ -45,9 +45,8 @@ TEST(DingCorpus, FixtureGivesExactPairsAndCounts) {
   EXPECT_EQ(c.duplicates, 1);
   EXPECT_EQ(c.kept, 13);
   EXPECT_EQ(c.sentence_pairs,
-            c.slash_alternatives + c.ellipsis_templates + c.placeholders +
-                c.parentheses_dropped + c.swapped_languages + c.length_ratio + c.duplicates +
-                c.kept);
+            c.slash_alternatives + c.ellipsis_templates + c.placeholders + c.parentheses_dropped +
+                c.swapped_languages + c.length_ratio + c.duplicates + c.kept);
 }
 
 TEST(DingCorpus, RuleCountsListEveryRuleInOrder) {

@@ -8,10 +8,10 @@
 namespace qkv {
 namespace {
 
+using test::TempDir;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using test::TempDir;
 
 std::string error_of(const std::filesystem::path& source, const std::filesystem::path& target) {
   try {
@@ -28,9 +28,9 @@ TEST(ReadParallelCorpus, PairsLinesInOrderAndStripsThem) {
   test::write_file(dir / "a.en", "  Hello .\nGood night.\t\n");
   test::write_gzip(dir / "a.de.gz", "Hallo .\n  Gute Nacht.\n");
   const ParallelCorpus corpus = read_parallel_corpus(dir / "a.en", dir / "a.de.gz");
-  EXPECT_THAT(corpus.pairs,
-              ElementsAre(SentencePair{"Hello .", "Hallo ."},
-                          SentencePair{"Good night.", "Gute Nacht."}));
+  EXPECT_THAT(
+      corpus.pairs,
+      ElementsAre(SentencePair{"Hello .", "Hallo ."}, SentencePair{"Good night.", "Gute Nacht."}));
   EXPECT_EQ(corpus.empty_lines_skipped, 0);
 }
 
@@ -40,8 +40,7 @@ TEST(ReadParallelCorpus, EmptyLinesDropTheirWholePairAndAreCounted) {
   test::write_file(dir / "a.de", "eins\nzwei\n\nvier\nfünf\n");
   const ParallelCorpus corpus = read_parallel_corpus(dir / "a.en", dir / "a.de");
   // Lines 2, 3 and 4 each have one empty side; the rest stays aligned.
-  EXPECT_THAT(corpus.pairs,
-              ElementsAre(SentencePair{"one", "eins"}, SentencePair{"five", "fünf"}));
+  EXPECT_THAT(corpus.pairs, ElementsAre(SentencePair{"one", "eins"}, SentencePair{"five", "fünf"}));
   EXPECT_EQ(corpus.empty_lines_skipped, 3);
 }
 

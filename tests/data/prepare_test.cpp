@@ -8,10 +8,10 @@
 namespace qkv {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using test::ScopedEnv;
 using test::TempDir;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 DataConfig ding_fixture_config(const TempDir& out) {
   DataConfig config;  // corpus ding-en-de, en -> de
@@ -159,8 +159,9 @@ TEST(PrepareCorpus, FilesCorpusCopiesGivenSplitsAndCountsEmptyLines) {
   EXPECT_TRUE(prepared.test.source.empty());  // no test files given
   EXPECT_THAT(read_prepared_split(prepared.train),
               ElementsAre(SentencePair{"One.", "Eins."}, SentencePair{"Three.", "Drei."}));
-  EXPECT_THAT(prepared.rule_counts,
-              ::testing::Contains(std::pair<std::string, int64_t>{"train: empty line pairs skipped", 1}));
+  EXPECT_THAT(
+      prepared.rule_counts,
+      ::testing::Contains(std::pair<std::string, int64_t>{"train: empty line pairs skipped", 1}));
   EXPECT_TRUE(prepare_corpus(config).reused);
   EXPECT_TRUE(prepare_corpus(config).test.source.empty());
 }
@@ -180,8 +181,9 @@ TEST(PrepareCorpus, FilesCorpusWithMisalignedFilesFails) {
 TEST(PrepareCorpus, TatoebaIsSplitByTheEnglishHash) {
   TempDir out;
   std::filesystem::create_directories(out / "tatoeba");
-  test::write_gzip(out / "tatoeba" / "en-ru.en.gz",
-                   "The night is long.\nThe glass is empty.\nThis soup is salty.\nThe night is long.\n");
+  test::write_gzip(
+      out / "tatoeba" / "en-ru.en.gz",
+      "The night is long.\nThe glass is empty.\nThis soup is salty.\nThe night is long.\n");
   test::write_gzip(out / "tatoeba" / "en-ru.ru.gz",
                    "Ночь длинная.\nСтакан пуст.\nЭтот суп солёный.\nНочь долгая.\n");
   DataConfig config;

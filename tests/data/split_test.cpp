@@ -59,7 +59,8 @@ TEST(SplitByEnglishHash, UsesTheEnglishSideAndKeepsOrder) {
 
 TEST(SplitByEnglishHash, ProportionsAreNearFivePercent) {
   std::vector<SentencePair> pairs;
-  for (int i = 0; i < 20000; ++i) pairs.push_back({"Sentence number " + std::to_string(i) + ".", "x"});
+  for (int i = 0; i < 20000; ++i)
+    pairs.push_back({"Sentence number " + std::to_string(i) + ".", "x"});
   const CorpusSplits splits = split_by_english_hash(pairs, EnglishSide::kSource);
   EXPECT_NEAR(static_cast<double>(splits.test.size()) / 20000.0, 0.05, 0.01);
   EXPECT_NEAR(static_cast<double>(splits.valid.size()) / 20000.0, 0.05, 0.01);

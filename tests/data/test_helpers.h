@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <random>
 #include <ostream>
+#include <random>
 #include <string>
 
 #include "data/parallel_corpus.h"

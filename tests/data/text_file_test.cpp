@@ -8,9 +8,9 @@
 namespace qkv {
 namespace {
 
+using test::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using test::TempDir;
 
 // Runs `fn` and returns the message of the std::runtime_error it must throw.
 template <class Fn>
@@ -27,7 +27,8 @@ std::string runtime_error_of(Fn fn) {
 TEST(ReadTextLines, ReadsPlainFilesWithAnyLineEnd) {
   TempDir dir;
   test::write_file(dir / "a.txt", "\xEF\xBB\xBFone\r\ntwo\n\nlast without newline");
-  EXPECT_THAT(read_text_lines(dir / "a.txt"), ElementsAre("one", "two", "", "last without newline"));
+  EXPECT_THAT(read_text_lines(dir / "a.txt"),
+              ElementsAre("one", "two", "", "last without newline"));
 }
 
 TEST(ReadTextLines, ReadsGzipFilesLikePlainOnes) {

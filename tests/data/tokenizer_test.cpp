@@ -15,8 +15,8 @@
 namespace qkv {
 namespace {
 
-using ::testing::HasSubstr;
 using test::TempDir;
+using ::testing::HasSubstr;
 
 std::vector<std::string> fixture_sentences() {
   return joint_sentences(

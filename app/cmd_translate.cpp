@@ -1,0 +1,136 @@
+// `qkv translate`: sentences from arguments, stdin (a line in, a line out, flushed) or a file.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "app/commands.h"
+#include "app/decode_flags.h"
+#include "train/loaded_run.h"
+#include "train/translator.h"
+
+namespace qkv {
+namespace {
+
+struct TranslateCommand {
+  DecodeFlags decode;
+  std::vector<std::string> sentences;
+  std::string input;
+  std::string output;
+  int64_t nbest = 1;
+  bool scores = false;
+};
+
+// One output line per hypothesis: "text", or with --scores "score<TAB>text"; n-best lines are
+// "sentence<TAB>score<TAB>text".
+void write(std::ostream& out,
+           int64_t index,
+           const std::vector<Translation>& hyps,
+           const TranslateCommand& c) {
+  if (c.nbest > 1) {
+    for (const auto& h : hyps)
+      out << index << '\t' << fmt::format("{:.4f}", h.log_prob) << '\t' << h.text << '\n';
+  } else if (c.scores) {
+    out << fmt::format("{:.4f}", hyps.front().log_prob) << '\t' << hyps.front().text << '\n';
+  } else {
+    out << hyps.front().text << '\n';
+  }
+}
+
+void warn_truncated(const std::vector<int64_t>& truncated, int64_t offset, int64_t limit) {
+  for (int64_t i : truncated) {
+    spdlog::warn(
+        "[translate] input line {} is longer than {} tokens: translating its first {} tokens",
+        offset + i + 1,
+        limit,
+        limit);
+  }
+}
+
+void run(const TranslateCommand& c) {
+  LoadedRun loaded = load_run(c.decode.model, c.decode.checkpoint);
+  TranslateOptions options = translate_options(c.decode, loaded.config);
+  if (c.nbest < 1 || c.nbest > options.decode.beam_size) {
+    throw std::invalid_argument(
+        fmt::format("--nbest: must be between 1 and the beam size {}, got {}",
+                    options.decode.beam_size,
+                    c.nbest));
+  }
+  options.nbest = c.nbest;
+  Translator translator(loaded.model, *loaded.tokenizer);
+  const int64_t limit = translator.max_source_tokens();
+
+  if (!c.sentences.empty() || !c.input.empty()) {
+    // Batch mode: all sentences at once (sorted by length inside), in input order.
+    std::vector<std::string> lines = c.sentences;
+    if (!c.input.empty()) {
+      std::ifstream in(c.input, std::ios::binary);
+      if (!in) throw std::runtime_error("cannot read --input " + c.input);
+      for (std::string line; std::getline(in, line);) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        lines.push_back(line);
+      }
+    }
+    std::ofstream file;
+    if (!c.output.empty()) {
+      file.open(c.output, std::ios::binary);
+      if (!file) throw std::runtime_error("cannot write --output " + c.output);
+    }
+    std::ostream& out = c.output.empty() ? std::cout : file;
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<int64_t> truncated;
+    const auto results = translator.translate(lines, options, &truncated);
+    warn_truncated(truncated, 0, limit);
+    int64_t tokens = 0;
+    for (size_t i = 0; i < results.size(); ++i) {
+      write(out, static_cast<int64_t>(i), results[i], c);
+      tokens += static_cast<int64_t>(results[i].front().tokens.size());
+    }
+    out.flush();
+    if (!out) throw std::runtime_error("cannot write --output " + c.output + " (disk full?)");
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!c.input.empty()) {
+      spdlog::info(
+          "[translate] {} sentences in {:.2f} s: {:.1f} sentences/s, {:.0f} target tokens/s (beam "
+          "{})",
+          results.size(),
+          seconds,
+          results.size() / seconds,
+          tokens / seconds,
+          options.decode.beam_size);
+    }
+    return;
+  }
+  // Streaming mode: one line in, one line out, flushed, so it works in pipes and by hand.
+  int64_t index = 0;
+  for (std::string line; std::getline(std::cin, line); ++index) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    std::vector<int64_t> truncated;
+    const auto results = translator.translate({line}, options, &truncated);
+    warn_truncated(truncated, index, limit);
+    write(std::cout, index, results.front(), c);
+    std::cout.flush();
+  }
+}
+
+}  // namespace
+
+void add_translate_command(CLI::App& app) {
+  auto c = std::make_shared<TranslateCommand>();
+  CLI::App* cmd = app.add_subcommand(
+      "translate", "Translate sentences (arguments, else stdin line by line, or --input FILE)");
+  add_decode_flags(*cmd, c->decode);
+  cmd->add_option("sentences", c->sentences, "Sentences to translate (default: read stdin)");
+  cmd->add_option("-i,--input", c->input, "Translate every line of FILE");
+  cmd->add_option("-o,--output", c->output, "Write translations to FILE (default: stdout)");
+  cmd->add_option("--nbest", c->nbest, "Print the K best hypotheses: sentence<TAB>score<TAB>text");
+  cmd->add_flag("--scores", c->scores, "Print score<TAB>text (score = sum of token log-probs)");
+  cmd->callback([c] { run(*c); });
+}
+
+}  // namespace qkv

@@ -1,0 +1,56 @@
+#include "app/decode_flags.h"
+
+#include <CLI/CLI.hpp>
+#include <stdexcept>
+
+namespace qkv {
+
+void add_decode_flags(CLI::App& cmd, DecodeFlags& flags) {
+  cmd.add_option("-m,--model", flags.model, "Run directory written by qkv train")->required();
+  cmd.add_option("--checkpoint", flags.checkpoint, "best, last or a checkpoint file")
+      ->capture_default_str();
+  cmd.add_option(
+      "--beam", flags.beam, "Beam size (1 = greedy; default: the run's decode.beam_size)");
+  cmd.add_option("--length-penalty",
+                 flags.length_penalty,
+                 "Length penalty alpha (default: the run's decode.length_penalty)");
+  cmd.add_option("--length-penalty-type",
+                 flags.length_penalty_type,
+                 "gnmt: score / ((5+len)/6)^alpha | average: score / len^alpha");
+  cmd.add_option("--max-len", flags.max_len, "At most this many output tokens per sentence");
+  cmd.add_option("--max-tokens", flags.max_tokens, "Batch budget in source tokens x beam")
+      ->capture_default_str();
+}
+
+TranslateOptions translate_options(const DecodeFlags& flags, const ExperimentConfig& config) {
+  TranslateOptions options;
+  options.decode = config.decode;
+  if (flags.beam) {
+    if (*flags.beam < 1)
+      throw std::invalid_argument("--beam: must be at least 1, got " + std::to_string(*flags.beam));
+    options.decode.beam_size = *flags.beam;
+  }
+  if (flags.length_penalty) {
+    if (*flags.length_penalty < 0)
+      throw std::invalid_argument("--length-penalty: must not be negative");
+    options.decode.length_penalty = *flags.length_penalty;
+  }
+  if (flags.length_penalty_type) {
+    if (*flags.length_penalty_type != "gnmt" && *flags.length_penalty_type != "average") {
+      throw std::invalid_argument("--length-penalty-type: '" + *flags.length_penalty_type +
+                                  "' is not one of: gnmt, average");
+    }
+    options.decode.length_penalty_type = *flags.length_penalty_type;
+  }
+  if (flags.max_len) {
+    if (*flags.max_len < 1)
+      throw std::invalid_argument("--max-len: must be at least 1, got " +
+                                  std::to_string(*flags.max_len));
+    options.max_output_tokens = *flags.max_len;
+  }
+  if (flags.max_tokens < 1) throw std::invalid_argument("--max-tokens: must be at least 1");
+  options.max_tokens = flags.max_tokens;
+  return options;
+}
+
+}  // namespace qkv

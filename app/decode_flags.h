@@ -1,0 +1,35 @@
+// Decoding flags shared by translate, evaluate and attention: each overrides the run's
+// `decode:` config section when given.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "train/experiment_config.h"
+#include "train/translator.h"
+
+namespace CLI {
+class App;
+}
+
+namespace qkv {
+
+struct DecodeFlags {
+  std::string model;                // run directory
+  std::string checkpoint = "best";  // best | last | PATH
+  std::optional<int64_t> beam;
+  std::optional<double> length_penalty;
+  std::optional<std::string> length_penalty_type;
+  std::optional<int64_t> max_len;
+  int64_t max_tokens = 4096;
+};
+
+/// Adds --model, --checkpoint, --beam, --length-penalty, --length-penalty-type, --max-len and
+/// --max-tokens to `cmd`.
+void add_decode_flags(CLI::App& cmd, DecodeFlags& flags);
+
+/// The run's decode config with the flags applied; throws std::invalid_argument naming the
+/// flag for a bad value (e.g. "--beam: must be at least 1, got 0").
+TranslateOptions translate_options(const DecodeFlags& flags, const ExperimentConfig& config);
+
+}  // namespace qkv

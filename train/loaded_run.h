@@ -1,0 +1,28 @@
+// A trained run loaded for use: its config, tokenizer and model weights from one checkpoint.
+// This is all that `translate`, `evaluate` and `attention` need (see run_dir.h).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "data/tokenizer.h"
+#include "model/transformer.h"
+#include "train/experiment_config.h"
+
+namespace qkv {
+
+struct LoadedRun {
+  ExperimentConfig config;
+  std::unique_ptr<Tokenizer> tokenizer;
+  Transformer model{nullptr};
+  std::filesystem::path checkpoint;
+  int64_t step = 0;
+};
+
+/// Loads RUN/config.yaml, RUN/spm.model and the checkpoint `which` ("best", "last" or a
+/// path). The model is in eval mode. Throws std::runtime_error / CheckpointError with a clear
+/// message (no run directory, no checkpoint, tokenizer and checkpoint from different runs).
+LoadedRun load_run(const std::filesystem::path& run_dir, const std::string& which = "best");
+
+}  // namespace qkv
