@@ -42,6 +42,7 @@ int run_cli(int argc, char** argv) {
   app.parse_complete_callback([&] { setup_logging(verbose, quiet); });
 
   add_config_command(app);
+  add_prepare_command(app);
   add_train_command(app);
   add_translate_command(app);
   add_evaluate_command(app);

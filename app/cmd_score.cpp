@@ -16,9 +16,6 @@
 #include "train/metrics/corpus_files.h"
 
 namespace qkv {
-
-void add_score_command(CLI::App& app);  // also listed in app/commands.h
-
 namespace {
 
 struct ScoreCommandOptions {

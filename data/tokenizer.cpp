@@ -61,6 +61,17 @@ std::string number(double value) {
   return out.str();
 }
 
+// SentencePiece's failed checks read "src/x.cc(660) [(a) == (b)] Vocabulary size too high...":
+// keep the sentence for people, drop the source location and the check expression.
+std::string readable(const sentencepiece::util::Status& status) {
+  std::string message = status.message();
+  const std::size_t check_end = message.find("] ");
+  if (message.rfind("src/", 0) == 0 && check_end != std::string::npos) {
+    message.erase(0, check_end + 2);
+  }
+  return message;
+}
+
 // Fails unless `processor` uses qkv's special ids.
 void check_special_ids(const sentencepiece::SentencePieceProcessor& processor,
                        const std::filesystem::path& model_path) {
@@ -104,7 +115,7 @@ Tokenizer Tokenizer::train(const std::vector<std::string>& sentences,
   const auto status =
       sentencepiece::SentencePieceTrainer::Train(arguments, &iterator, &serialized_model);
   if (!status.ok()) {
-    throw std::runtime_error("SentencePiece training failed: " + std::string(status.message()) +
+    throw std::runtime_error("SentencePiece training failed: " + readable(status) +
                              " (vocab_size " + std::to_string(options.vocab_size) + ", " +
                              std::to_string(sentences.size()) + " sentences)");
   }

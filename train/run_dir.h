@@ -4,6 +4,7 @@
 //   RUN/checkpoints/step-<N>.pt, best.pt   torch.load-able checkpoints
 //   RUN/metrics.jsonl      one JSON object per logged step and per validation
 //   RUN/train.log          log file
+//   RUN/loss.png           training curves (loss, validation loss and BLEU)
 //   RUN/attention/         probe-sentence attention over training
 #pragma once
 

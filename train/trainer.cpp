@@ -24,6 +24,7 @@
 #include "model/transformer.h"
 #include "train/checkpoint.h"
 #include "train/loss.h"
+#include "train/loss_plot.h"
 #include "train/metrics_log.h"
 #include "train/progress.h"
 #include "train/run_dir.h"
@@ -377,6 +378,7 @@ TrainSummary train_model(const ExperimentConfig& config, const TrainOptions& opt
   } else if (last_checkpoint_step != step) {
     run_validation();
   }
+  write_loss_plot(MetricsLog::read(run.metrics()), run.loss_plot());
   summary.steps = step;
   summary.seconds = elapsed();
   summary.tokens_per_second = tokens_this_run / std::max(seconds_since(run_start), 1e-9);

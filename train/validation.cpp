@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "data/batching.h"
@@ -26,7 +27,12 @@ ValidationResult validate(Translator& translator,
   //    training device, not part of the model's probability).
   if (!examples.empty()) {
     BatchingOptions batching;
-    batching.max_tokens = max_tokens;
+    // Validation keeps long sentences that training skips: let each fit a batch on its own.
+    int64_t longest = 0;
+    for (const auto& e : examples) {
+      longest = std::max<int64_t>(longest, static_cast<int64_t>(std::max(e.source.size(), e.target.size())) + 1);
+    }
+    batching.max_tokens = std::max(max_tokens, longest);
     batching.shuffle = false;
     double nll_sum = 0;
     int64_t tokens = 0;

@@ -41,7 +41,7 @@ TEST(KeyValueCache, GradModeConcatenatesAndKeepsGradients) {
   auto k2 = torch::randn({1, 1, 1, 2}, torch::requires_grad());
   cache.append(k1, k1);
   auto all = cache.append(k2, k2);
-  all.k.sum().backward();
+  (all.k.sum() + all.v.sum()).backward();
   ASSERT_TRUE(k1.grad().defined());
   EXPECT_TRUE(torch::equal(k1.grad(), torch::full({1, 1, 1, 2}, 2.0)));  // used as k and v
 }

@@ -160,7 +160,7 @@ TEST(Search, WiderBeamFindsAtLeastAsGoodABestHypothesisHere) {
 TEST(Search, StopsAtEosAndAtTheLengthLimit) {
   auto model = make_model(7, /*tie=*/false);
   auto src = random_tokens({4, 2}, kVocab);
-  auto& bias = model->named_parameters()["output_proj.bias"];
+  auto bias = model->named_parameters()["output_proj.bias"];  // shares storage
   {
     torch::NoGradGuard no_grad;
     bias.zero_();

@@ -110,6 +110,17 @@ TEST_F(TrainerTest, TrainingLowersTheLoss) {
   EXPECT_TRUE(fs::exists(RunDir(dir_ / "run").best_checkpoint()));
   EXPECT_TRUE(fs::exists(RunDir(dir_ / "run").config()));
   EXPECT_TRUE(fs::exists(RunDir(dir_ / "run").tokenizer()));
+  // The loss plot is a PNG (signature bytes) of the default size (IHDR width and height).
+  std::ifstream png(RunDir(dir_ / "run").loss_plot(), std::ios::binary);
+  std::string header(24, '\0');
+  png.read(header.data(), 24);
+  EXPECT_EQ(header.substr(0, 8), "\x89PNG\r\n\x1a\n");
+  auto be32 = [&](int at) {
+    return (static_cast<unsigned char>(header[at]) << 24) | (static_cast<unsigned char>(header[at + 1]) << 16) |
+           (static_cast<unsigned char>(header[at + 2]) << 8) | static_cast<unsigned char>(header[at + 3]);
+  };
+  EXPECT_EQ(be32(16), 900);
+  EXPECT_EQ(be32(20), 500);
 }
 
 TEST_F(TrainerTest, InterruptedAndResumedRunReproducesTheUninterruptedOne) {
