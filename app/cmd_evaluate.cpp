@@ -39,9 +39,9 @@ void run(const EvaluateCommand& c) {
   if (c.src.empty() != c.ref.empty())
     throw std::invalid_argument("--src and --ref must be given together");
   if (!c.src.empty()) {
-    const HypRefSegments segments = read_hyp_ref_segments(c.src, c.ref);
-    sources = segments.hyps;
-    references = segments.refs;
+    AlignedSegments segments = read_aligned_segments(c.src, "sources", c.ref, "references");
+    sources = std::move(segments.first);
+    references = std::move(segments.second);
   } else {
     // The run's own split, prepared from its data config (reused when already prepared).
     const PreparedCorpus corpus = prepare_corpus(loaded.config.data);

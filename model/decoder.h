@@ -27,9 +27,9 @@ struct DecoderState {
   /// Rows in the state.
   int64_t batch_size() const { return src_keep.size(0); }
 
-  /// Keeps rows `index` (int64 [B'], repeats allowed) of every cache and of src_keep:
-  /// index_select(0, index). Expands a batch to beams (repeat_interleave) or follows beam
-  /// search's choice of parent hypotheses.
+  /// Keeps rows `index` (int64 [B'] on the state's device, repeats allowed) of every cache
+  /// and of src_keep, as index_select(0, index). Expands a batch to beams (repeat_interleave)
+  /// or follows beam search's choice of parent hypotheses.
   void reorder(const torch::Tensor& index);
 
   /// Like reorder() but leaves the source side (cross-attention K/V, src_keep) alone. Valid

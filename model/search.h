@@ -47,7 +47,7 @@ struct Hypothesis {
   bool finished = false;          ///< ended with EOS (false: stopped by the length limit)
 };
 
-/// Per source sentence, its n_best hypotheses sorted best first.
+/// Per source sentence, its n_best hypotheses sorted by normalized_score, best first.
 using SearchResult = std::vector<std::vector<Hypothesis>>;
 
 /// Length penalty lp(len) for `options` (1 when alpha = 0 or kind = kNone).
@@ -67,7 +67,8 @@ SearchResult greedy_search(TransformerImpl& model,
 
 /// Batched beam search: keeps beam_size hypotheses per sentence, reorders the KV cache by
 /// beam parent each step; a sentence ends when beam_size hypotheses ended with EOS or at its
-/// length limit. beam_size 1 gives the greedy result. Returns B lists of n_best hypotheses.
+/// length limit. beam_size 1 gives the greedy result. Returns B lists of n_best hypotheses
+/// (fewer only if fewer than n_best hypotheses had a finite score).
 SearchResult beam_search(TransformerImpl& model,
                          const torch::Tensor& src,
                          const SearchOptions& options);

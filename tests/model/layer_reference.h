@@ -5,10 +5,20 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <ostream>
 
 #include "model/feed_forward.h"
 #include "model/layer_options.h"
 #include "tests/model/reference_attention.h"
+
+namespace qkv {
+
+/// Readable parameter values in gtest output ("pre" / "post" instead of raw bytes).
+inline void PrintTo(NormPosition position, std::ostream* os) {
+  *os << (position == NormPosition::kPre ? "pre" : "post");
+}
+
+}  // namespace qkv
 
 namespace qkv::test {
 

@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <stdexcept>
+#include <utility>
 
 #include "train/metrics/unicode_text.h"
 
@@ -37,18 +38,26 @@ std::vector<std::string> read_segments(const std::filesystem::path& path) {
   return segments;
 }
 
-HypRefSegments read_hyp_ref_segments(const std::filesystem::path& hyp_path,
-                                     const std::filesystem::path& ref_path) {
-  HypRefSegments out;
-  out.hyps = read_segments(hyp_path);
-  out.refs = read_segments(ref_path);
-  if (out.hyps.size() != out.refs.size()) {
-    throw std::invalid_argument("hypotheses " + hyp_path.string() + " have " +
-                                std::to_string(out.hyps.size()) + " lines but references " +
-                                ref_path.string() + " have " + std::to_string(out.refs.size()) +
-                                "; they must be line-aligned");
+AlignedSegments read_aligned_segments(const std::filesystem::path& first_path,
+                                      const std::string& first_label,
+                                      const std::filesystem::path& second_path,
+                                      const std::string& second_label) {
+  AlignedSegments out;
+  out.first = read_segments(first_path);
+  out.second = read_segments(second_path);
+  if (out.first.size() != out.second.size()) {
+    throw std::invalid_argument(first_label + " " + first_path.string() + " have " +
+                                std::to_string(out.first.size()) + " lines but " + second_label +
+                                " " + second_path.string() + " have " +
+                                std::to_string(out.second.size()) + "; they must be line-aligned");
   }
   return out;
+}
+
+HypRefSegments read_hyp_ref_segments(const std::filesystem::path& hyp_path,
+                                     const std::filesystem::path& ref_path) {
+  AlignedSegments segments = read_aligned_segments(hyp_path, "hypotheses", ref_path, "references");
+  return {std::move(segments.first), std::move(segments.second)};
 }
 
 }  // namespace qkv

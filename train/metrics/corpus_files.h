@@ -13,14 +13,27 @@ namespace qkv {
 /// missing or unreadable, std::invalid_argument naming file and line on invalid UTF-8.
 std::vector<std::string> read_segments(const std::filesystem::path& path);
 
+/// Two line-aligned files' segments, e.g. sources and references.
+struct AlignedSegments {
+  std::vector<std::string> first;
+  std::vector<std::string> second;
+};
+
+/// Reads both files; when their line counts differ, throws std::invalid_argument naming both,
+/// e.g. "sources a.txt have 3 lines but references b.txt have 2; they must be line-aligned"
+/// for labels "sources" and "references" (and the errors of read_segments).
+AlignedSegments read_aligned_segments(const std::filesystem::path& first_path,
+                                      const std::string& first_label,
+                                      const std::filesystem::path& second_path,
+                                      const std::string& second_label);
+
 /// Hypotheses and references read from two files of the same length.
 struct HypRefSegments {
   std::vector<std::string> hyps;
   std::vector<std::string> refs;
 };
 
-/// Reads both files; throws std::invalid_argument naming both files and their line counts
-/// when they differ (and the errors of read_segments).
+/// read_aligned_segments with the labels "hypotheses" and "references".
 HypRefSegments read_hyp_ref_segments(const std::filesystem::path& hyp_path,
                                      const std::filesystem::path& ref_path);
 

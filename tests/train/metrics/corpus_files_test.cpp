@@ -65,6 +65,21 @@ TEST_F(CorpusFilesTest, LineCountMismatchNamesBothFilesAndCounts) {
                 " have 2; they must be line-aligned");
 }
 
+TEST_F(CorpusFilesTest, AlignedSegmentsUseTheGivenLabels) {
+  const fs::path src = write("src.txt", "a\n");
+  const fs::path ref = write("ref.txt", "a\nb\n");
+  try {
+    read_aligned_segments(src, "sources", ref, "references");
+    FAIL() << "different line counts must be rejected";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "sources " + src.string() + " have 1 lines but references " + ref.string() +
+                  " have 2; they must be line-aligned");
+  }
+  const AlignedSegments both = read_aligned_segments(ref, "a", ref, "b");
+  EXPECT_EQ(both.first, both.second);
+}
+
 TEST_F(CorpusFilesTest, InvalidUtf8NamesFileAndLine) {
   const fs::path path = write("bad.txt", "ok\nbad \xFF\n");
   try {
