@@ -47,6 +47,7 @@ int run_cli(int argc, char** argv) {
   add_translate_command(app);
   add_evaluate_command(app);
   add_score_command(app);
+  add_bench_command(app);
 
   try {
     app.parse(argc, argv);

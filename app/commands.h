@@ -14,5 +14,6 @@ void add_train_command(CLI::App& app);      // app/cmd_train.cpp
 void add_score_command(CLI::App& app);      // app/cmd_score.cpp
 void add_translate_command(CLI::App& app);  // app/cmd_translate.cpp
 void add_evaluate_command(CLI::App& app);   // app/cmd_evaluate.cpp
+void add_bench_command(CLI::App& app);      // app/cmd_bench.cpp
 
 }  // namespace qkv

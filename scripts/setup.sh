@@ -15,7 +15,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev
   libcairo2-dev fonts-dejavu-core zlib1g-dev
   trans-de-en
-  python3-numpy
+  python3-numpy python3-torch
 )
 
 missing=()

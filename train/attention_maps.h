@@ -45,12 +45,12 @@ std::string attention_type_name(AttentionType type);
 struct SiteAttention {
   std::string site;  ///< "encoder.0.self_attn", "decoder.1.self_attn", "decoder.1.cross_attn"
   AttentionType type = AttentionType::kEncoderSelf;
-  int64_t layer = 0;       ///< layer index within the encoder or decoder, from 0
-  torch::Tensor weights;   ///< [H, Tq, Tk] softmax weights; rows = queries, columns = keys
-  torch::Tensor query;     ///< [H, Tq, Dh] projected queries q   (only with projections)
-  torch::Tensor key;       ///< [H, Tk, Dh] projected keys k      (only with projections)
-  torch::Tensor value;     ///< [H, Tk, Dh] projected values v    (only with projections)
-  torch::Tensor output;    ///< [H, Tq, Dh] weights @ v per head  (only with projections)
+  int64_t layer = 0;      ///< layer index within the encoder or decoder, from 0
+  torch::Tensor weights;  ///< [H, Tq, Tk] softmax weights; rows = queries, columns = keys
+  torch::Tensor query;    ///< [H, Tq, Dh] projected queries q   (only with projections)
+  torch::Tensor key;      ///< [H, Tk, Dh] projected keys k      (only with projections)
+  torch::Tensor value;    ///< [H, Tk, Dh] projected values v    (only with projections)
+  torch::Tensor output;   ///< [H, Tq, Dh] weights @ v per head  (only with projections)
   bool has_projections() const { return query.defined(); }
 };
 

@@ -11,6 +11,8 @@
 #include <set>
 #include <sstream>
 
+#include "data/utf8.h"
+
 namespace qkv {
 namespace {
 
@@ -391,11 +393,31 @@ void apply_override(YAML::Node& root, const std::string& assignment, Origins& or
   origins.set(section + "." + key, "--set " + assignment);
 }
 
+// Throws ConfigError naming the first line of `text` that is not valid UTF-8.
+void reject_invalid_utf8(const std::string& text, const std::string& source) {
+  if (is_valid_utf8(text)) return;
+  std::istringstream lines(text);
+  int64_t number = 0;
+  for (std::string line; std::getline(lines, line);) {
+    ++number;
+    if (!is_valid_utf8(line)) break;
+  }
+  throw ConfigError(source + ":" + std::to_string(number) +
+                    ": not valid UTF-8 (save the config as UTF-8)");
+}
+
 }  // namespace
 
 ExperimentConfig parse_experiment_config(const std::string& yaml_text,
                                          const std::string& source,
                                          const std::vector<std::string>& overrides) {
+  // yaml-cpp reads invalid UTF-8 but writes it back as U+FFFD, so a saved run config would
+  // name other files than the one it was made from.
+  reject_invalid_utf8(yaml_text, source);
+  for (const auto& assignment : overrides) {
+    if (!is_valid_utf8(assignment))
+      throw ConfigError("--set " + assignment + ": not valid UTF-8");
+  }
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);

@@ -1,0 +1,39 @@
+// `qkv bench MODE`: the Python peer's benchmark modes and flags, our model; one JSON line.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <memory>
+
+#include "app/commands.h"
+#include "train/bench.h"
+
+namespace qkv {
+
+void add_bench_command(CLI::App& app) {
+  auto mode = std::make_shared<std::string>();
+  auto o = std::make_shared<BenchOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "bench",
+      "Benchmark training or decoding speed like ../shared/bench/peer_transformer.py (JSON)");
+  cmd->add_option("mode", *mode, "train | greedy | beam | gemm")->required();
+  cmd->add_option("--vocab", o->vocab)->capture_default_str();
+  cmd->add_option("--d-model", o->d_model)->capture_default_str();
+  cmd->add_option("--heads", o->heads)->capture_default_str();
+  cmd->add_option("--d-ff", o->d_ff)->capture_default_str();
+  cmd->add_option("--enc-layers", o->enc_layers)->capture_default_str();
+  cmd->add_option("--dec-layers", o->dec_layers)->capture_default_str();
+  cmd->add_option("--dropout", o->dropout)->capture_default_str();
+  cmd->add_option("--batch", o->batch, "sentences per batch")->capture_default_str();
+  cmd->add_option("--src-len", o->src_len)->capture_default_str();
+  cmd->add_option("--tgt-len", o->tgt_len)->capture_default_str();
+  cmd->add_option("--max-len", o->max_len, "greedy/beam: tokens generated")->capture_default_str();
+  cmd->add_option("--beam", o->beam, "beam mode: beam size")->capture_default_str();
+  cmd->add_option("--warmup-steps", o->warmup_steps)->capture_default_str();
+  cmd->add_option("--steps", o->steps, "train: timed steps")->capture_default_str();
+  cmd->add_option("--runs", o->runs, "greedy/beam: timed decodes")->capture_default_str();
+  cmd->add_option("--threads", o->threads, "torch intra-op threads (0 = qkv's default)")
+      ->capture_default_str();
+  cmd->add_option("--seed", o->seed)->capture_default_str();
+  cmd->callback([mode, o] { std::cout << run_benchmark(*mode, *o) << std::endl; });
+}
+
+}  // namespace qkv

@@ -1,0 +1,352 @@
+// Heatmap grid figures with cairo (see heatmap_png.h). Steps: 1. measure the labels and lay
+// the figure out (Layout), 2. draw the title, 3. each panel (title, column labels rotated,
+// row labels, cells), 4. the colour scale. Everything is positioned from Layout, so
+// heatmap_size() and write_heatmap_png() always agree.
+#include "app/export/heatmap_png.h"
+
+#include <cairo.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <memory>
+#include <stdexcept>
+
+namespace qkv {
+namespace {
+
+constexpr char kFont[] = "DejaVu Sans";
+constexpr double kMargin = 18;
+constexpr double kGapX = 30;  // between panels
+constexpr double kGapY = 22;
+constexpr double kTitleSize = 18;
+constexpr double kNoteSize = 13;
+constexpr double kPanelTitleSize = 13;
+constexpr double kScaleWidth = 18;   // colour bar
+constexpr double kScaleSpace = 120;  // colour bar, ticks and its label
+constexpr double kTargetSide = 600;  // a panel's heatmap aims at about this many pixels
+
+using Surface = std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)>;
+using Context = std::unique_ptr<cairo_t, decltype(&cairo_destroy)>;
+
+struct Rgb {
+  double r, g, b;
+};
+
+// ColorBrewer "Blues" (9 classes), interpolated: white for 0, dark blue for 1.
+Rgb colour_of(double value) {
+  static const std::array<Rgb, 9> stops = {{{0xf7, 0xfb, 0xff},
+                                            {0xde, 0xeb, 0xf7},
+                                            {0xc6, 0xdb, 0xef},
+                                            {0x9e, 0xca, 0xe1},
+                                            {0x6b, 0xae, 0xd6},
+                                            {0x42, 0x92, 0xc6},
+                                            {0x21, 0x71, 0xb5},
+                                            {0x08, 0x51, 0x9c},
+                                            {0x08, 0x30, 0x6b}}};
+  const double x = std::clamp(value, 0.0, 1.0) * (stops.size() - 1);
+  const auto i = std::min(static_cast<size_t>(x), stops.size() - 2);
+  const double t = x - static_cast<double>(i);
+  const Rgb& a = stops[i];
+  const Rgb& b = stops[i + 1];
+  return {
+      (a.r + t * (b.r - a.r)) / 255, (a.g + t * (b.g - a.g)) / 255, (a.b + t * (b.b - a.b)) / 255};
+}
+
+void set_font(cairo_t* cr, double size, bool bold = false) {
+  cairo_select_font_face(
+      cr, kFont, CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size(cr, size);
+}
+
+double text_width(cairo_t* cr, const std::string& text) {
+  cairo_text_extents_t extents;
+  cairo_text_extents(cr, text.c_str(), &extents);
+  return extents.x_advance;
+}
+
+struct Layout {
+  int64_t rows = 0, columns = 0;            // cells per panel
+  int64_t grid_columns = 0, grid_rows = 0;  // panels
+  double cell = 0, label_size = 0;          // cell side, label font size
+  double row_label_width = 0, column_label_height = 0;
+  double panel_title_height = 0, header_height = 0;
+  double panel_width = 0, panel_height = 0;  // labels included
+  double width = 0, height = 0;
+  bool values_in_cells = false;
+
+  // Top-left corner of the heatmap (cells only) of panel p.
+  double heatmap_x(int64_t p) const {
+    return kMargin + static_cast<double>(p % grid_columns) * (panel_width + kGapX) +
+           row_label_width;
+  }
+  double heatmap_y(int64_t p) const {
+    return header_height + static_cast<double>(p / grid_columns) * (panel_height + kGapY) +
+           panel_title_height + column_label_height;
+  }
+};
+
+void check_figure(const HeatmapFigure& figure) {
+  if (figure.panels.empty()) throw std::invalid_argument("heatmap: a figure needs a panel");
+  const auto rows = static_cast<int64_t>(figure.row_labels.size());
+  const auto columns = static_cast<int64_t>(figure.column_labels.size());
+  for (const auto& panel : figure.panels) {
+    if (!panel.weights.defined() || panel.weights.dim() != 2 || panel.weights.size(0) != rows ||
+        panel.weights.size(1) != columns) {
+      throw std::invalid_argument(fmt::format(
+          "heatmap: panel '{}' must be [{}, {}] like its labels", panel.title, rows, columns));
+    }
+  }
+  if (figure.keep_mask.defined() &&
+      (figure.keep_mask.dim() != 2 || figure.keep_mask.size(0) != rows ||
+       figure.keep_mask.size(1) != columns)) {
+    throw std::invalid_argument("heatmap: keep_mask must be [rows, columns]");
+  }
+}
+
+Layout compute_layout(cairo_t* cr, const HeatmapFigure& figure) {
+  check_figure(figure);
+  Layout l;
+  l.rows = static_cast<int64_t>(figure.row_labels.size());
+  l.columns = static_cast<int64_t>(figure.column_labels.size());
+  const auto panels = static_cast<int64_t>(figure.panels.size());
+  l.grid_columns = figure.panels_per_row > 0
+                       ? std::min(figure.panels_per_row, panels)
+                       : static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(panels))));
+  l.grid_rows = (panels + l.grid_columns - 1) / l.grid_columns;
+  const double longest = static_cast<double>(std::max<int64_t>({l.rows, l.columns, 1}));
+  l.cell = std::clamp(std::floor(kTargetSide / longest), 13.0, 34.0);
+  l.label_size = std::clamp(l.cell * 0.72, 9.5, 13.0);
+  l.values_in_cells = l.cell >= 28;
+
+  set_font(cr, l.label_size);
+  for (const auto& label : figure.row_labels) {
+    l.row_label_width = std::max(l.row_label_width, text_width(cr, label));
+  }
+  for (const auto& label : figure.column_labels) {
+    l.column_label_height = std::max(l.column_label_height, text_width(cr, label));
+  }
+  l.row_label_width += 8;
+  l.column_label_height += 8;
+  l.panel_title_height = kPanelTitleSize + 8;
+  l.panel_width = l.row_label_width + l.cell * static_cast<double>(l.columns);
+  l.panel_height =
+      l.panel_title_height + l.column_label_height + l.cell * static_cast<double>(l.rows);
+  l.header_height =
+      kMargin + kTitleSize + 10 + static_cast<double>(figure.notes.size()) * (kNoteSize + 6) + 10;
+
+  double text = 0;
+  set_font(cr, kTitleSize, true);
+  text = text_width(cr, figure.title);
+  set_font(cr, kNoteSize);
+  for (const auto& note : figure.notes) text = std::max(text, text_width(cr, note));
+  const double grid_width = static_cast<double>(l.grid_columns) * l.panel_width +
+                            static_cast<double>(l.grid_columns - 1) * kGapX;
+  const double grid_height = static_cast<double>(l.grid_rows) * l.panel_height +
+                             static_cast<double>(l.grid_rows - 1) * kGapY;
+  l.width = std::ceil(2 * kMargin + std::max(text, grid_width + kScaleSpace));
+  l.height = std::ceil(l.header_height + std::max(grid_height, 260.0) + kMargin);
+  return l;
+}
+
+void draw_header(cairo_t* cr, const HeatmapFigure& figure) {
+  cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+  set_font(cr, kTitleSize, true);
+  double y = kMargin + kTitleSize;
+  cairo_move_to(cr, kMargin, y);
+  cairo_show_text(cr, figure.title.c_str());
+  y += 10;
+  set_font(cr, kNoteSize);
+  cairo_set_source_rgb(cr, 0.25, 0.25, 0.25);
+  for (const auto& note : figure.notes) {
+    y += kNoteSize + 6;
+    cairo_move_to(cr, kMargin, y);
+    cairo_show_text(cr, note.c_str());
+  }
+}
+
+// Light grey with diagonal hatching: the cell was excluded by the mask (weight exactly 0).
+void draw_masked_cell(cairo_t* cr, double x, double y, double side) {
+  cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
+  cairo_rectangle(cr, x, y, side, side);
+  cairo_fill(cr);
+  cairo_save(cr);
+  cairo_rectangle(cr, x, y, side, side);
+  cairo_clip(cr);
+  cairo_set_source_rgb(cr, 0.72, 0.72, 0.72);
+  cairo_set_line_width(cr, 1);
+  for (double d = -side; d < side; d += 5) {
+    cairo_move_to(cr, x + d, y + side);
+    cairo_line_to(cr, x + d + side, y);
+  }
+  cairo_stroke(cr);
+  cairo_restore(cr);
+}
+
+void draw_panel(cairo_t* cr,
+                const HeatmapFigure& figure,
+                const Layout& l,
+                int64_t p,
+                const torch::Tensor& keep) {
+  const HeatmapPanel& panel = figure.panels[static_cast<size_t>(p)];
+  const double x0 = l.heatmap_x(p), y0 = l.heatmap_y(p);
+  const double width = l.cell * static_cast<double>(l.columns);
+  // Panel title, centred over the heatmap.
+  cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+  set_font(cr, kPanelTitleSize, true);
+  cairo_move_to(cr, x0 + (width - text_width(cr, panel.title)) / 2, y0 - l.column_label_height - 8);
+  cairo_show_text(cr, panel.title.c_str());
+  // Column labels (keys), rotated to read upwards, one per column.
+  set_font(cr, l.label_size);
+  cairo_font_extents_t font;
+  cairo_font_extents(cr, &font);
+  for (int64_t j = 0; j < l.columns; ++j) {
+    cairo_save(cr);
+    cairo_move_to(cr,
+                  x0 + (static_cast<double>(j) + 0.5) * l.cell + (font.ascent - font.descent) / 2,
+                  y0 - 4);
+    cairo_rotate(cr, -M_PI / 2);
+    cairo_show_text(cr, figure.column_labels[static_cast<size_t>(j)].c_str());
+    cairo_restore(cr);
+  }
+  // Row labels (queries), right-aligned next to their row.
+  for (int64_t i = 0; i < l.rows; ++i) {
+    const std::string& label = figure.row_labels[static_cast<size_t>(i)];
+    cairo_move_to(cr,
+                  x0 - 4 - text_width(cr, label),
+                  y0 + (static_cast<double>(i) + 0.5) * l.cell + (font.ascent - font.descent) / 2);
+    cairo_show_text(cr, label.c_str());
+  }
+  // Cells.
+  const auto weights = panel.weights.to(torch::kCPU, torch::kFloat64).contiguous();
+  const double* w = weights.data_ptr<double>();
+  for (int64_t i = 0; i < l.rows; ++i) {
+    for (int64_t j = 0; j < l.columns; ++j) {
+      const double x = x0 + static_cast<double>(j) * l.cell;
+      const double y = y0 + static_cast<double>(i) * l.cell;
+      if (keep.defined() && !keep[i][j].item<bool>()) {
+        draw_masked_cell(cr, x, y, l.cell);
+        continue;
+      }
+      const double value = w[i * l.columns + j];
+      const Rgb c = colour_of(value);
+      cairo_set_source_rgb(cr, c.r, c.g, c.b);
+      cairo_rectangle(cr, x, y, l.cell, l.cell);
+      cairo_fill(cr);
+      if (l.values_in_cells) {
+        // Two decimals without the leading zero (".42"), light on dark cells.
+        std::string text = value >= 0.995 ? "1" : fmt::format("{:.2f}", value).substr(1);
+        set_font(cr, l.cell * 0.34);
+        cairo_set_source_rgb(
+            cr, value > 0.5 ? 1 : 0.15, value > 0.5 ? 1 : 0.15, value > 0.5 ? 1 : 0.15);
+        cairo_move_to(cr, x + (l.cell - text_width(cr, text)) / 2, y + l.cell * 0.62);
+        cairo_show_text(cr, text.c_str());
+        set_font(cr, l.label_size);
+      }
+    }
+  }
+  cairo_set_source_rgb(cr, 0.55, 0.55, 0.55);
+  cairo_set_line_width(cr, 1);
+  cairo_rectangle(cr, x0 + 0.5, y0 + 0.5, width - 1, l.cell * static_cast<double>(l.rows) - 1);
+  cairo_stroke(cr);
+}
+
+void draw_scale(cairo_t* cr, const HeatmapFigure& figure, const Layout& l) {
+  const double x = l.width - kMargin - kScaleSpace + 24;
+  const double top = l.header_height + l.panel_title_height + l.column_label_height;
+  const double height = 220;
+  auto gradient = std::unique_ptr<cairo_pattern_t, decltype(&cairo_pattern_destroy)>(
+      cairo_pattern_create_linear(0, top + height, 0, top), cairo_pattern_destroy);
+  for (int s = 0; s <= 16; ++s) {
+    const Rgb c = colour_of(s / 16.0);
+    cairo_pattern_add_color_stop_rgb(gradient.get(), s / 16.0, c.r, c.g, c.b);
+  }
+  cairo_rectangle(cr, x, top, kScaleWidth, height);
+  cairo_set_source(cr, gradient.get());
+  cairo_fill_preserve(cr);
+  cairo_set_source_rgb(cr, 0.55, 0.55, 0.55);
+  cairo_set_line_width(cr, 1);
+  cairo_stroke(cr);
+  set_font(cr, 11);
+  cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+  for (int tick = 0; tick <= 4; ++tick) {
+    const double y = top + height * (1 - tick / 4.0);
+    cairo_move_to(cr, x + kScaleWidth, y);
+    cairo_line_to(cr, x + kScaleWidth + 4, y);
+    cairo_stroke(cr);
+    cairo_move_to(cr, x + kScaleWidth + 7, y + 4);
+    cairo_show_text(cr, fmt::format("{:.2f}", tick / 4.0).c_str());
+  }
+  cairo_move_to(cr, x - 6, top - 10);
+  cairo_show_text(cr, "weight");
+  if (figure.keep_mask.defined()) {
+    draw_masked_cell(cr, x, top + height + 18, kScaleWidth);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    cairo_move_to(cr, x + kScaleWidth + 7, top + height + 18 + 13);
+    cairo_show_text(cr, figure.mask_legend.c_str());
+  }
+}
+
+Context measuring_context(Surface& surface) {
+  return Context(cairo_create(surface.get()), cairo_destroy);
+}
+
+}  // namespace
+
+ImageSize heatmap_size(const HeatmapFigure& figure) {
+  Surface surface(cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1), cairo_surface_destroy);
+  Context cr = measuring_context(surface);
+  const Layout l = compute_layout(cr.get(), figure);
+  return {static_cast<int>(l.width), static_cast<int>(l.height)};
+}
+
+ImageSize write_heatmap_png(const std::filesystem::path& path, const HeatmapFigure& figure) {
+  const ImageSize size = heatmap_size(figure);
+  Surface surface(cairo_image_surface_create(CAIRO_FORMAT_RGB24, size.width, size.height),
+                  cairo_surface_destroy);
+  Context owner(cairo_create(surface.get()), cairo_destroy);
+  cairo_t* cr = owner.get();
+  const Layout l = compute_layout(cr, figure);
+  cairo_set_source_rgb(cr, 1, 1, 1);
+  cairo_paint(cr);
+  draw_header(cr, figure);
+  const torch::Tensor keep =
+      figure.keep_mask.defined() ? figure.keep_mask.to(torch::kCPU, torch::kBool) : torch::Tensor();
+  for (int64_t p = 0; p < static_cast<int64_t>(figure.panels.size()); ++p) {
+    draw_panel(cr, figure, l, p, keep);
+  }
+  draw_scale(cr, figure, l);
+  cairo_surface_flush(surface.get());
+  if (cairo_surface_write_to_png(surface.get(), path.c_str()) != CAIRO_STATUS_SUCCESS) {
+    throw std::runtime_error("cannot write " + path.string());
+  }
+  return size;
+}
+
+int64_t missing_glyphs(const std::string& text) {
+  Surface surface(cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1), cairo_surface_destroy);
+  Context cr = measuring_context(surface);
+  set_font(cr.get(), 12);
+  cairo_scaled_font_t* font = cairo_get_scaled_font(cr.get());
+  cairo_glyph_t* glyphs = nullptr;
+  int count = 0;
+  if (cairo_scaled_font_text_to_glyphs(font,
+                                       0,
+                                       0,
+                                       text.c_str(),
+                                       static_cast<int>(text.size()),
+                                       &glyphs,
+                                       &count,
+                                       nullptr,
+                                       nullptr,
+                                       nullptr) != CAIRO_STATUS_SUCCESS) {
+    throw std::invalid_argument("missing_glyphs: text is not valid UTF-8");
+  }
+  int64_t missing = 0;
+  for (int i = 0; i < count; ++i) missing += glyphs[i].index == 0 ? 1 : 0;  // 0 = .notdef
+  cairo_glyph_free(glyphs);
+  return missing;
+}
+
+}  // namespace qkv

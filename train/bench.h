@@ -1,0 +1,34 @@
+// Benchmarks with the same shapes, fields and FLOP formulas as the Python peer
+// (../shared/bench/peer_transformer.py), so that figures can be compared side by side.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace qkv {
+
+struct BenchOptions {
+  int64_t vocab = 8000;
+  int64_t d_model = 256;
+  int64_t heads = 4;
+  int64_t d_ff = 1024;
+  int64_t enc_layers = 3;
+  int64_t dec_layers = 3;
+  double dropout = 0.1;
+  int64_t batch = 64;  // sentences per batch
+  int64_t src_len = 32;
+  int64_t tgt_len = 32;
+  int64_t max_len = 32;  // greedy/beam: tokens generated
+  int64_t beam = 4;      // beam mode
+  int64_t warmup_steps = 3;
+  int64_t steps = 20;   // train: timed steps
+  int64_t runs = 3;     // greedy/beam: timed decodes
+  int64_t threads = 0;  // torch intra-op threads; 0 = qkv's default
+  int64_t seed = 0;
+};
+
+/// Runs `mode` (train | greedy | beam | gemm) and returns one JSON object as text. Throws
+/// std::invalid_argument for an unknown mode or bad sizes.
+std::string run_benchmark(const std::string& mode, const BenchOptions& options);
+
+}  // namespace qkv
