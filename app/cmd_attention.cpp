@@ -57,10 +57,11 @@ void run(const AttentionCommand& c) {
     throw std::invalid_argument("attention: give at least one SENTENCE (or --input FILE)");
   }
   if (!c.targets.empty() && c.targets.size() != sentences.size()) {
-    throw std::invalid_argument(fmt::format("--target: given {} times for {} sentences; give one "
-                                            "target per sentence, or none to translate",
-                                            c.targets.size(),
-                                            sentences.size()));
+    throw std::invalid_argument(
+        fmt::format("--target: given {} times for {} sentences; give one "
+                    "target per sentence, or none to translate",
+                    c.targets.size(),
+                    sentences.size()));
   }
   if (c.out.empty() && !c.align) {
     throw std::invalid_argument("--out: required (where to write the maps), unless --align alone");
@@ -77,13 +78,11 @@ void run(const AttentionCommand& c) {
   Translator translator(loaded.model, *loaded.tokenizer);
   std::vector<SentenceAttention> collected;
   for (size_t i = 0; i < sentences.size(); ++i) {
-    collected.push_back(c.targets.empty() ? collect_decoded_attention(
-                                                translator, sentences[i], options, projections)
-                                          : collect_forced_attention(loaded.model,
-                                                                     *loaded.tokenizer,
-                                                                     sentences[i],
-                                                                     c.targets[i],
-                                                                     projections));
+    collected.push_back(
+        c.targets.empty()
+            ? collect_decoded_attention(translator, sentences[i], options, projections)
+            : collect_forced_attention(
+                  loaded.model, *loaded.tokenizer, sentences[i], c.targets[i], projections));
     const SentenceAttention& s = collected.back();
     spdlog::info("[attention] sentence {}: {} source tokens, {} target tokens{}: {}",
                  i,
@@ -96,7 +95,8 @@ void run(const AttentionCommand& c) {
   // 3. Alignments on stdout, one line per sentence.
   if (c.align) {
     const int64_t layer = c.align_layer ? *c.align_layer : default_alignment_layer(collected[0]);
-    for (const SentenceAttention& s : collected) std::cout << pharaoh(align_words(s, layer)) << '\n';
+    for (const SentenceAttention& s : collected)
+      std::cout << pharaoh(align_words(s, layer)) << '\n';
     std::cout.flush();
   }
 
@@ -127,9 +127,11 @@ void add_attention_command(CLI::App& app) {
   cmd->add_option("sentences", c->sentences, "Source sentences");
   cmd->add_option("-i,--input", c->input, "Also every non-empty line of FILE");
   cmd->add_option("-o,--out", c->out, "Output directory (OUT/index.html, OUT/<i>/...)");
+  // One value per --target, so that `--target REF SENTENCE` leaves SENTENCE alone.
   cmd->add_option("--target",
                   c->targets,
-                  "Teacher-force this translation instead of decoding (once per sentence)");
+                  "Teacher-force this translation instead of decoding (once per sentence)")
+      ->allow_extra_args(false);
   cmd->add_option("--format", c->formats, "Comma-separated: json,npy,png,html")
       ->capture_default_str();
   cmd->add_flag("--vectors", c->vectors, "Also write per-head q, k, v and head outputs");

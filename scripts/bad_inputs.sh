@@ -94,6 +94,20 @@ expect_lines() {
   pass
 }
 
+# expect_nbest NAME N K ARGS...: success; the sentence indices of the n-best lines are exactly
+# 0..N-1, each with 1..K lines (an empty sentence has a single, empty hypothesis).
+expect_nbest() {
+  local name="$1" sentences="$2" k="$3"
+  shift 3
+  run "$name" /dev/null "$@"
+  if ((rc != 0)); then fail "$name" "exit $rc: $(grep -v '^\[' "$tmp/err" | head -c 600)"; return; fi
+  local counts
+  counts=$(cut -f1 "$tmp/out" | uniq -c | awk -v n="$sentences" -v k="$k" \
+    '{ if ($2 != NR - 1 || $1 < 1 || $1 > k) bad = 1 } END { print (bad || NR != n) ? "bad" : "ok" }')
+  if [[ $counts != ok ]]; then fail "$name" "n-best lines do not cover sentences 0..$((sentences - 1))"; return; fi
+  pass
+}
+
 # --- fixtures ------------------------------------------------------------------------------
 mkdir -p "$tmp/in" && cd "$tmp/in" || exit 2
 train_files=(--set data.corpus=files
@@ -191,11 +205,15 @@ expect_error corpus-line-counts "line counts differ: $fixtures/small.en has 40 l
 expect_error corpus-invalid-utf8 "$tmp/in/latin1.en:4: invalid UTF-8" \
   train "${tiny[@]}" "${train_files[@]}" $(corpus_args latin1 "$tmp/in/latin1.en" "$fixtures/small.de")
 # shellcheck disable=SC2046
-expect_error corpus-empty "no training sentence pairs" \
+expect_error corpus-empty "no training sentence pairs: $tmp/in/empty.en and $tmp/in/empty.de" \
   train "${tiny[@]}" "${train_files[@]}" $(corpus_args empty "$tmp/in/empty.en" "$tmp/in/empty.de")
 # shellcheck disable=SC2046
 expect_error corpus-only-empty-lines "no training sentence pairs" \
   train "${tiny[@]}" "${train_files[@]}" $(corpus_args blank "$tmp/in/blank.en" "$tmp/in/blank.de")
+# shellcheck disable=SC2046
+expect_error corpus-empty-validation "no validation sentence pairs: $tmp/in/empty.en and $tmp/in/empty.de" \
+  train "${tiny[@]}" "${train_files[@]}" --set "data.valid_source=$tmp/in/empty.en" \
+  --set "data.valid_target=$tmp/in/empty.de" $(corpus_args novalid "$fixtures/small.en" "$fixtures/small.de")
 # shellcheck disable=SC2046
 expect_error corpus-broken-gzip "broken.en.gz" \
   train "${tiny[@]}" "${train_files[@]}" $(corpus_args gzip "$tmp/in/broken.en.gz" "$fixtures/small.de")
@@ -229,8 +247,10 @@ for cut in 0 1 100 $((size / 4)) $((size / 2)) $((size - 100)) $((size - 1)); do
   expect_error "checkpoint-truncated-$cut" "trunc-$cut.pt is " \
     translate --model "$good" --checkpoint "$tmp/in/trunc-$cut.pt" Hello.
 done
+# One bit flipped inside the first tensor (records start at byte 0, data after a 64-byte header).
 cp "$ckpt" flipped.pt
-printf '\x55' | dd of=flipped.pt bs=1 seek=$((size / 2)) conv=notrunc status=none
+byte=$(od -An -tu1 -j 200 -N 1 "$ckpt" | tr -d ' ')
+printf "\\x$(printf %02x $((byte ^ 1)))" | dd of=flipped.pt bs=1 seek=200 conv=notrunc status=none
 expect_error checkpoint-bit-flip "flipped.pt is corrupted (checksum mismatch)" \
   translate --model "$good" --checkpoint "$tmp/in/flipped.pt" Hello.
 head -c 5000 /dev/urandom >random.pt
@@ -242,7 +262,7 @@ expect_error checkpoint-text-file "text.pt is truncated or not a qkv checkpoint"
 expect_error checkpoint-missing "checkpoint $tmp/in/missing.pt does not exist" \
   translate --model "$good" --checkpoint "$tmp/in/missing.pt" Hello.
 mkdir -p dir.pt
-expect_error checkpoint-directory "dir.pt" translate --model "$good" --checkpoint "$tmp/in/dir.pt" Hello.
+expect_error checkpoint-directory "dir.pt does not exist or cannot be read" translate --model "$good" --checkpoint "$tmp/in/dir.pt" Hello.
 # Another run's checkpoint (other vocabulary and width): its tokenizer is not this run's.
 other_ckpt="$(ls "$other"/checkpoints/step-*.pt | sort -V | tail -n 1)"
 expect_error checkpoint-other-run "was not trained with $good/spm.model" \
@@ -284,7 +304,7 @@ expect_error translate-disk-full "cannot write --output /dev/full (disk full?)" 
 expect_error train-unwritable-run-dir "plain_file" \
   train "${tiny[@]}" "${train_files[@]}" --set "data.prepared_dir=$tmp/prepared_good" \
   --run-dir "$tmp/in/plain_file/run"
-expect_error evaluate-mismatched-files "line counts differ" \
+expect_error evaluate-mismatched-files "$tmp/in/short.de have 30; they must be line-aligned" \
   evaluate --model "$good" --src "$fixtures/small.en" --ref "$tmp/in/short.de"
 expect_error score-missing-file "missing.txt" score --hyp "$fixtures/small.de" --ref "$tmp/in/missing.txt"
 
@@ -309,8 +329,8 @@ odd_lines=$(wc -l <odd.txt)
 expect_lines translate-odd-stdin "$odd_lines" odd.txt -q translate --model "$good" --max-len 8
 expect_lines translate-odd-file-beam "$odd_lines" /dev/null -q translate --model "$good" --beam 3 \
   --max-len 8 --input "$tmp/in/odd.txt"
-expect_lines translate-odd-nbest "$((odd_lines * 2))" /dev/null -q translate --model "$good" \
-  --beam 2 --nbest 2 --max-len 8 --input "$tmp/in/odd.txt"
+expect_nbest translate-odd-nbest "$odd_lines" 2 -q translate --model "$good" --beam 2 --nbest 2 \
+  --max-len 8 --input "$tmp/in/odd.txt"
 expect_lines translate-odd-arguments 5 /dev/null -q translate --model "$good" --max-len 8 \
   "$(printf '\xf0\x9f\x8d\xb5\xf0\x9f\x98\x80')" "$(printf '\xe6\x88\x91\xe5\x96\x9c')" \
   "$(printf '\xd7\x90\xd7\xa0\xd7\x99')" "$(printf 'e\xcc\x81\xcc\x88')" "$(printf '\x01\x02\x1b')"

@@ -13,6 +13,8 @@
 #include <set>
 #include <sstream>
 
+#include "train/checkpoint_archive.h"
+
 namespace qkv {
 namespace {
 
@@ -98,9 +100,14 @@ NamedTensors tensors_of(const c10::IValue& value) {
 
 std::vector<char> read_bytes(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in)
+  std::error_code error;
+  if (!in || std::filesystem::is_directory(path, error))
     throw CheckpointError("checkpoint " + path.string() + " does not exist or cannot be read");
-  return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  try {
+    return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::exception& e) {  // libstdc++ throws from the iterator on a read error
+    throw CheckpointError("checkpoint " + path.string() + " cannot be read: " + e.what());
+  }
 }
 
 std::string errno_text() { return std::strerror(errno); }
@@ -222,6 +229,16 @@ void save_checkpoint(const Checkpoint& c, const std::filesystem::path& path) {
 Checkpoint load_checkpoint(const std::filesystem::path& path) {
   const std::string name = path.string();
   const std::vector<char> bytes = read_bytes(path);
+  // LibTorch's reader trusts the file; check the zip records' CRC-32s and data.pkl first.
+  const ArchiveCheck archive =
+      check_checkpoint_archive(std::string_view(bytes.data(), bytes.size()));
+  if (archive.status == ArchiveStatus::kCorrupted) {
+    throw CheckpointError("checkpoint " + name + " is corrupted (checksum mismatch)");
+  }
+  if (archive.status == ArchiveStatus::kMalformed) {
+    throw CheckpointError("checkpoint " + name + " is truncated or not a qkv checkpoint (" +
+                          archive.detail + ")");
+  }
   c10::IValue root;
   try {
     root = torch::pickle_load(bytes);

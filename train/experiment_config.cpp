@@ -415,8 +415,7 @@ ExperimentConfig parse_experiment_config(const std::string& yaml_text,
   // name other files than the one it was made from.
   reject_invalid_utf8(yaml_text, source);
   for (const auto& assignment : overrides) {
-    if (!is_valid_utf8(assignment))
-      throw ConfigError("--set " + assignment + ": not valid UTF-8");
+    if (!is_valid_utf8(assignment)) throw ConfigError("--set " + assignment + ": not valid UTF-8");
   }
   YAML::Node root;
   try {
@@ -454,7 +453,10 @@ ExperimentConfig parse_experiment_config(const std::string& yaml_text,
 ExperimentConfig load_experiment_config(const std::filesystem::path& path,
                                         const std::vector<std::string>& overrides) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path.string() + ": cannot read the config file (does it exist?)");
+  std::error_code error;
+  if (!in || std::filesystem::is_directory(path, error)) {  // a folder opens, then reads nothing
+    throw ConfigError(path.string() + ": cannot read the config file (does it exist?)");
+  }
   std::ostringstream text;
   text << in.rdbuf();
   return parse_experiment_config(text.str(), path.string(), overrides);

@@ -45,6 +45,19 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// A process killed while writing a checkpoint leaves its temporary file (".<name>.tmp-<pid>",
+// see write_file_atomically) behind; each is as large as a checkpoint.
+void remove_stale_temporary_files(const fs::path& checkpoints) {
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(checkpoints, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind('.', 0) == 0 && name.find(".tmp") != std::string::npos) {
+      spdlog::info("[train] removing {} (left by an interrupted run)", entry.path().string());
+      fs::remove(entry.path(), error);
+    }
+  }
+}
+
 // Adds RUN/train.log to the default logger for the lifetime of the object.
 class RunLogFile {
  public:
@@ -146,9 +159,31 @@ TrainSummary train_model(const ExperimentConfig& config, const TrainOptions& opt
                corpus.dir.string());
   const auto train_pairs = read_prepared_split(corpus.train);
   const auto valid_pairs = read_prepared_split(corpus.valid);
+  // Empty files (or only empty lines) would fail later with an error that names no file, or
+  // validate on nothing (loss 0, BLEU 0). For corpus "files", name the user's files.
+  const auto require_pairs = [](const std::vector<SentencePair>& pairs,
+                                const char* what,
+                                const std::string& source,
+                                const std::string& target) {
+    if (pairs.empty()) {
+      throw std::runtime_error(std::string("no ") + what + " sentence pairs: " + source + " and " +
+                               target + " are empty or hold only empty lines");
+    }
+  };
+  const DataConfig& dc = config.data;
+  const bool files = dc.corpus == "files";
+  require_pairs(train_pairs,
+                "training",
+                files ? dc.train_source : corpus.train.source.string(),
+                files ? dc.train_target : corpus.train.target.string());
+  require_pairs(valid_pairs,
+                "validation",
+                files ? dc.valid_source : corpus.valid.source.string(),
+                files ? dc.valid_target : corpus.valid.target.string());
 
   NewRunDirGuard guard(run.root());
   fs::create_directories(run.checkpoints());
+  remove_stale_temporary_files(run.checkpoints());
   RunLogFile log_file(run.log());
   if (!resume_from) {
     const std::string yaml = to_yaml(config, /*with_docs=*/true);

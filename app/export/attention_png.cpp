@@ -24,6 +24,17 @@ std::string layer_name(const SiteAttention& site) {
       "{} layer {}", site.type == AttentionType::kEncoderSelf ? "encoder" : "decoder", site.layer);
 }
 
+// At most 90 characters (UTF-8 aware), with "…" when cut: titles stay one line.
+std::string shortened(const std::string& text) {
+  constexpr size_t kLimit = 90;
+  size_t chars = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xc0) == 0x80) continue;  // continuation byte
+    if (++chars > kLimit) return text.substr(0, i) + "\u2026";
+  }
+  return text;
+}
+
 std::string capitalised(std::string text) {
   if (!text.empty()) text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
   return text;
@@ -47,12 +58,17 @@ HeatmapFigure site_figure(const SentenceAttention& sentence,
   const std::string columns =
       key_stream(site.type) == "source" ? "source tokens" : "decoder positions (token fed)";
   figure.notes = {
-      fmt::format("rows = queries: {};  columns = keys: {};  each row sums to 1", rows, columns),
-      fmt::format("{}  ·  d_head = {}  ·  {}", site.site, sentence.d_head(), qkv_origin(site.type)),
-      fmt::format("source: \u201c{}\u201d   target ({}): \u201c{}\u201d",
-                  sentence.source_text,
+      fmt::format("rows = queries: {}  \u00b7  columns = keys: {}  \u00b7  each row sums to 1",
+                  rows,
+                  columns),
+      fmt::format("{}  \u00b7  {}  \u00b7  d_head = {}",
+                  site.site,
+                  qkv_origin_short(site.type),
+                  sentence.d_head()),
+      fmt::format("source: \u201c{}\u201d  \u00b7  target ({}): \u201c{}\u201d",
+                  shortened(sentence.source_text),
                   sentence.forced ? "given, teacher-forced" : "model's translation",
-                  sentence.target_text)};
+                  shortened(sentence.target_text))};
   figure.row_labels = query_labels(sentence, site.type);
   figure.column_labels =
       site.type == AttentionType::kEncoderSelf || site.type == AttentionType::kCross

@@ -8,15 +8,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <memory>
 #include <stdexcept>
 
+#include "app/export/cairo_drawing.h"
+
 namespace qkv {
 namespace {
 
-constexpr char kFont[] = "DejaVu Sans";
 constexpr double kMargin = 18;
 constexpr double kGapX = 30;  // between panels
 constexpr double kGapY = 22;
@@ -27,45 +27,6 @@ constexpr double kScaleWidth = 18;   // colour bar
 constexpr double kScaleSpace = 120;  // colour bar, ticks and its label
 constexpr double kTargetSide = 600;  // a panel's heatmap aims at about this many pixels
 
-using Surface = std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)>;
-using Context = std::unique_ptr<cairo_t, decltype(&cairo_destroy)>;
-
-struct Rgb {
-  double r, g, b;
-};
-
-// ColorBrewer "Blues" (9 classes), interpolated: white for 0, dark blue for 1.
-Rgb colour_of(double value) {
-  static const std::array<Rgb, 9> stops = {{{0xf7, 0xfb, 0xff},
-                                            {0xde, 0xeb, 0xf7},
-                                            {0xc6, 0xdb, 0xef},
-                                            {0x9e, 0xca, 0xe1},
-                                            {0x6b, 0xae, 0xd6},
-                                            {0x42, 0x92, 0xc6},
-                                            {0x21, 0x71, 0xb5},
-                                            {0x08, 0x51, 0x9c},
-                                            {0x08, 0x30, 0x6b}}};
-  const double x = std::clamp(value, 0.0, 1.0) * (stops.size() - 1);
-  const auto i = std::min(static_cast<size_t>(x), stops.size() - 2);
-  const double t = x - static_cast<double>(i);
-  const Rgb& a = stops[i];
-  const Rgb& b = stops[i + 1];
-  return {
-      (a.r + t * (b.r - a.r)) / 255, (a.g + t * (b.g - a.g)) / 255, (a.b + t * (b.b - a.b)) / 255};
-}
-
-void set_font(cairo_t* cr, double size, bool bold = false) {
-  cairo_select_font_face(
-      cr, kFont, CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size(cr, size);
-}
-
-double text_width(cairo_t* cr, const std::string& text) {
-  cairo_text_extents_t extents;
-  cairo_text_extents(cr, text.c_str(), &extents);
-  return extents.x_advance;
-}
-
 struct Layout {
   int64_t rows = 0, columns = 0;            // cells per panel
   int64_t grid_columns = 0, grid_rows = 0;  // panels
@@ -73,6 +34,7 @@ struct Layout {
   double row_label_width = 0, column_label_height = 0;
   double panel_title_height = 0, header_height = 0;
   double panel_width = 0, panel_height = 0;  // labels included
+  double grid_width = 0;                     // all panels, without the colour scale
   double width = 0, height = 0;
   bool values_in_cells = false;
 
@@ -145,7 +107,13 @@ Layout compute_layout(cairo_t* cr, const HeatmapFigure& figure) {
                             static_cast<double>(l.grid_columns - 1) * kGapX;
   const double grid_height = static_cast<double>(l.grid_rows) * l.panel_height +
                              static_cast<double>(l.grid_rows - 1) * kGapY;
-  l.width = std::ceil(2 * kMargin + std::max(text, grid_width + kScaleSpace));
+  l.grid_width = grid_width;
+  double scale_space = kScaleSpace;  // colour bar, its ticks and the masked-cell legend
+  if (figure.keep_mask.defined()) {
+    set_font(cr, 11);
+    scale_space = std::max(scale_space, 34 + kScaleWidth + 7 + text_width(cr, figure.mask_legend));
+  }
+  l.width = std::ceil(2 * kMargin + std::max(text, grid_width + scale_space));
   l.height = std::ceil(l.header_height + std::max(grid_height, 260.0) + kMargin);
   return l;
 }
@@ -164,24 +132,6 @@ void draw_header(cairo_t* cr, const HeatmapFigure& figure) {
     cairo_move_to(cr, kMargin, y);
     cairo_show_text(cr, note.c_str());
   }
-}
-
-// Light grey with diagonal hatching: the cell was excluded by the mask (weight exactly 0).
-void draw_masked_cell(cairo_t* cr, double x, double y, double side) {
-  cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
-  cairo_rectangle(cr, x, y, side, side);
-  cairo_fill(cr);
-  cairo_save(cr);
-  cairo_rectangle(cr, x, y, side, side);
-  cairo_clip(cr);
-  cairo_set_source_rgb(cr, 0.72, 0.72, 0.72);
-  cairo_set_line_width(cr, 1);
-  for (double d = -side; d < side; d += 5) {
-    cairo_move_to(cr, x + d, y + side);
-    cairo_line_to(cr, x + d + side, y);
-  }
-  cairo_stroke(cr);
-  cairo_restore(cr);
 }
 
 void draw_panel(cairo_t* cr,
@@ -207,7 +157,7 @@ void draw_panel(cairo_t* cr,
                   x0 + (static_cast<double>(j) + 0.5) * l.cell + (font.ascent - font.descent) / 2,
                   y0 - 4);
     cairo_rotate(cr, -M_PI / 2);
-    cairo_show_text(cr, figure.column_labels[static_cast<size_t>(j)].c_str());
+    show_label(cr, figure.column_labels[static_cast<size_t>(j)]);
     cairo_restore(cr);
   }
   // Row labels (queries), right-aligned next to their row.
@@ -216,7 +166,7 @@ void draw_panel(cairo_t* cr,
     cairo_move_to(cr,
                   x0 - 4 - text_width(cr, label),
                   y0 + (static_cast<double>(i) + 0.5) * l.cell + (font.ascent - font.descent) / 2);
-    cairo_show_text(cr, label.c_str());
+    show_label(cr, label);
   }
   // Cells.
   const auto weights = panel.weights.to(torch::kCPU, torch::kFloat64).contiguous();
@@ -225,7 +175,7 @@ void draw_panel(cairo_t* cr,
     for (int64_t j = 0; j < l.columns; ++j) {
       const double x = x0 + static_cast<double>(j) * l.cell;
       const double y = y0 + static_cast<double>(i) * l.cell;
-      if (keep.defined() && !keep[i][j].item<bool>()) {
+      if (keep.defined() && !keep.data_ptr<bool>()[i * l.columns + j]) {
         draw_masked_cell(cr, x, y, l.cell);
         continue;
       }
@@ -253,7 +203,7 @@ void draw_panel(cairo_t* cr,
 }
 
 void draw_scale(cairo_t* cr, const HeatmapFigure& figure, const Layout& l) {
-  const double x = l.width - kMargin - kScaleSpace + 24;
+  const double x = kMargin + l.grid_width + 34;
   const double top = l.header_height + l.panel_title_height + l.column_label_height;
   const double height = 220;
   auto gradient = std::unique_ptr<cairo_pattern_t, decltype(&cairo_pattern_destroy)>(
@@ -288,31 +238,40 @@ void draw_scale(cairo_t* cr, const HeatmapFigure& figure, const Layout& l) {
   }
 }
 
-Context measuring_context(Surface& surface) {
-  return Context(cairo_create(surface.get()), cairo_destroy);
-}
-
 }  // namespace
 
 ImageSize heatmap_size(const HeatmapFigure& figure) {
-  Surface surface(cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1), cairo_surface_destroy);
-  Context cr = measuring_context(surface);
+  const MeasuringContext cr;
   const Layout l = compute_layout(cr.get(), figure);
   return {static_cast<int>(l.width), static_cast<int>(l.height)};
 }
 
+CellBox heatmap_cell(const HeatmapFigure& figure, int64_t panel, int64_t row, int64_t column) {
+  const MeasuringContext cr;
+  const Layout l = compute_layout(cr.get(), figure);
+  if (panel < 0 || panel >= static_cast<int64_t>(figure.panels.size()) || row < 0 ||
+      row >= l.rows || column < 0 || column >= l.columns) {
+    throw std::out_of_range(
+        fmt::format("heatmap_cell: ({}, {}, {}) is outside the figure", panel, row, column));
+  }
+  return {l.heatmap_x(panel) + static_cast<double>(column) * l.cell,
+          l.heatmap_y(panel) + static_cast<double>(row) * l.cell,
+          l.cell};
+}
+
 ImageSize write_heatmap_png(const std::filesystem::path& path, const HeatmapFigure& figure) {
   const ImageSize size = heatmap_size(figure);
-  Surface surface(cairo_image_surface_create(CAIRO_FORMAT_RGB24, size.width, size.height),
-                  cairo_surface_destroy);
-  Context owner(cairo_create(surface.get()), cairo_destroy);
+  CairoSurface surface(cairo_image_surface_create(CAIRO_FORMAT_RGB24, size.width, size.height),
+                       cairo_surface_destroy);
+  CairoContext owner(cairo_create(surface.get()), cairo_destroy);
   cairo_t* cr = owner.get();
   const Layout l = compute_layout(cr, figure);
   cairo_set_source_rgb(cr, 1, 1, 1);
   cairo_paint(cr);
   draw_header(cr, figure);
-  const torch::Tensor keep =
-      figure.keep_mask.defined() ? figure.keep_mask.to(torch::kCPU, torch::kBool) : torch::Tensor();
+  const torch::Tensor keep = figure.keep_mask.defined()
+                                 ? figure.keep_mask.to(torch::kCPU, torch::kBool).contiguous()
+                                 : torch::Tensor();
   for (int64_t p = 0; p < static_cast<int64_t>(figure.panels.size()); ++p) {
     draw_panel(cr, figure, l, p, keep);
   }
@@ -325,8 +284,7 @@ ImageSize write_heatmap_png(const std::filesystem::path& path, const HeatmapFigu
 }
 
 int64_t missing_glyphs(const std::string& text) {
-  Surface surface(cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1), cairo_surface_destroy);
-  Context cr = measuring_context(surface);
+  const MeasuringContext cr;
   set_font(cr.get(), 12);
   cairo_scaled_font_t* font = cairo_get_scaled_font(cr.get());
   cairo_glyph_t* glyphs = nullptr;

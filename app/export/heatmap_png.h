@@ -40,6 +40,15 @@ struct ImageSize {
 /// figure has no panels, or panels and labels disagree in shape.
 ImageSize heatmap_size(const HeatmapFigure& figure);
 
+/// Where write_heatmap_png() draws cell (`row`, `column`) of panel `panel`: top-left corner and
+/// side in pixels. Throws std::out_of_range for indices outside the figure.
+struct CellBox {
+  double x = 0;
+  double y = 0;
+  double side = 0;
+};
+CellBox heatmap_cell(const HeatmapFigure& figure, int64_t panel, int64_t row, int64_t column);
+
 /// Draws `figure` into a PNG file at `path`; returns its size. Throws std::invalid_argument as
 /// heatmap_size() and std::runtime_error naming the path when it cannot be written.
 ImageSize write_heatmap_png(const std::filesystem::path& path, const HeatmapFigure& figure);

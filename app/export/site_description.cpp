@@ -31,17 +31,31 @@ std::string mask_name(AttentionType type) {
 std::string qkv_origin(AttentionType type) {
   switch (type) {
     case AttentionType::kEncoderSelf:
-      return "Q, K and V all come from the encoder stream: the source tokens as the previous "
-             "encoder layer left them (layer 0: embeddings + positions), each projected by its "
-             "own learned matrix (query_proj, key_proj, value_proj).";
+      return "Q, K and V all come from the encoder stream: the source positions as the previous "
+             "encoder layer left them (layer 0: token embeddings + positions), after this "
+             "layer's LayerNorm (pre-norm), each multiplied by its own learned matrix "
+             "(query_proj, key_proj, value_proj).";
     case AttentionType::kDecoderSelf:
       return "Q, K and V all come from the decoder stream: the target prefix (<s> + the tokens "
-             "so far) as the previous decoder layer left them. The causal mask hides later "
-             "positions, because at translation time they do not exist yet.";
+             "so far) as the previous decoder layer left them, after this layer's LayerNorm. "
+             "The causal mask hides later positions: when translating, they do not exist yet.";
     case AttentionType::kCross:
-      return "Q comes from the decoder stream (the target position, after this layer's masked "
-             "self-attention); K and V come from the encoder output (memory, the same for every "
-             "decoder layer), projected by this layer's key_proj and value_proj.";
+      return "Q comes from the decoder stream (each target position, after this layer's masked "
+             "self-attention and LayerNorm); K and V come from the encoder output (memory: the "
+             "same source vectors for every decoder layer, each layer projecting them with its "
+             "own key_proj and value_proj).";
+  }
+  return "";
+}
+
+std::string qkv_origin_short(AttentionType type) {
+  switch (type) {
+    case AttentionType::kEncoderSelf:
+      return "Q, K and V from the encoder stream (source)";
+    case AttentionType::kDecoderSelf:
+      return "Q, K and V from the decoder stream (target prefix), causal mask";
+    case AttentionType::kCross:
+      return "Q from the decoder (target), K and V from the encoder output (memory)";
   }
   return "";
 }

@@ -26,4 +26,8 @@ std::string mask_name(AttentionType type);
 /// (memory)".
 std::string qkv_origin(AttentionType type);
 
+/// The same in a few words, for image titles: "Q from the decoder (target), K and V from the
+/// encoder output (memory)".
+std::string qkv_origin_short(AttentionType type);
+
 }  // namespace qkv

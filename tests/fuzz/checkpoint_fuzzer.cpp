@@ -9,8 +9,8 @@
 #include "tests/fuzz/fuzz_checks.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::string problem =
-      qkv::fuzz::check_checkpoint_input(std::string_view(reinterpret_cast<const char*>(data), size));
+  const std::string problem = qkv::fuzz::check_checkpoint_input(
+      std::string_view(reinterpret_cast<const char*>(data), size));
   if (!problem.empty()) {
     std::fprintf(stderr, "checkpoint_fuzzer: %s\n", problem.c_str());
     std::abort();

@@ -27,8 +27,8 @@ std::string check_config_input(std::string_view input) {
     try {
       again = parse_experiment_config(yaml, "round-trip.yaml");
     } catch (const ConfigError& e) {
-      return std::string("a config that parsed fails to parse after to_yaml: ") + e.what() +
-             "\n" + yaml;
+      return std::string("a config that parsed fails to parse after to_yaml: ") + e.what() + "\n" +
+             yaml;
     }
     if (again != config) return "to_yaml -> parse changed the config:\n" + yaml;
   }

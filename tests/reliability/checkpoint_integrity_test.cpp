@@ -1,8 +1,9 @@
 // Checkpoint integrity beyond tests/train/checkpoint_test.cpp: a real (tiny) Transformer
 // checkpoint truncated at every point and with bits flipped anywhere either loads with its
 // exact content or throws CheckpointError; foreign files of every kind (empty, directory,
-// random bytes, zip or pickle that is not a qkv checkpoint, another format version) throw CheckpointError naming the file; another architecture or vocabulary is named;
-// a failing write (disk full) keeps the previous checkpoint.
+// random bytes, zip or pickle that is not a qkv checkpoint, another format version) throw
+// CheckpointError naming the file; another architecture or vocabulary is named; a failing write
+// (disk full) keeps the previous checkpoint.
 #include <ATen/CPUGeneratorImpl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -333,7 +333,8 @@
     for (const v of values) scale = Math.max(scale, Math.abs(v));
     if (full) {
       const box = el('div', {class: 'vector'});
-      values.forEach((v, d) => box.append(el('span', {style: `background:${diverging(v, scale)}`, title: `dimension ${d}`, text: fmt(v, 3)})));
+      values.forEach((v, d) => box.append(el('span', {title: `dimension ${d}`, text: fmt(v, 3),
+        style: `background:${diverging(v, scale)};color:${Math.abs(v) > 0.6 * scale ? '#fff' : 'inherit'}`})));
       return box;
     }
     const strip = el('span', {class: 'strip', title: Array.from(values, (v) => v.toFixed(4)).join(', ')});
@@ -375,7 +376,8 @@
           el('td', {class: 'num', text: fmt(r.recorded)})));
     }
     explainer.append(table, el('p', {class: `check ${ex.weightError < 1e-5 ? '' : 'bad'}`,
-      text: `softmax: weight_j = exp(score_j − ${fmt(ex.best)}) / ${fmt(ex.total)}.  Largest difference to the weights the model recorded: ${ex.weightError.toExponential(1)}.`}));
+      text: `softmax: weight_j = exp(score_j − max) / Σ exp(score − max), with max = ${fmt(ex.best)} and Σ = ${fmt(ex.total)} ` +
+        `(subtracting the max changes nothing but avoids overflow). Largest difference to the weights the model recorded: ${ex.weightError.toExponential(1)}.`}));
     explainer.append(el('h3', {text: '3. Weighted sum of the value vectors = this head\'s output'}));
     const values = el('table', {}, el('tr', {}, ...['j', 'key token', 'weight', `value vector v_j (${s.Dh})`].map((h, n) => el('th', {class: n === 1 ? 'token' : '', text: h}))));
     for (const r of [...ex.rows].filter((x) => !x.masked).sort((a, b) => b.weight - a.weight)) {
@@ -519,5 +521,6 @@
   document.body.dataset.decoderLayers = String(first.model.decoder_layers);
   document.body.dataset.timelineSteps = String(timeline.length);
   if (location.hash === '#selftest') selfTest();
+  if (location.hash === '#timeline' && timeline.length) app.prepend(timelineSection);  // for screenshots
   document.body.dataset.ready = '1';
 })();

@@ -4,10 +4,9 @@
 #pragma once
 
 #include <torch/torch.h>
-
-#include <cstdint>
 #include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -50,10 +49,17 @@ inline std::vector<int64_t> content_ids(int64_t n, int64_t first = 4) {
 }
 
 /// Labels for `ids` cycling through German and Cyrillic pieces, `last` appended.
-inline std::vector<std::string> labels(size_t n, const std::string& first, const std::string& last) {
-  static const std::vector<std::string> pieces = {
-      "\u2581Stra\u00dfe", "n", "\u2581sch\u00f6n", "\u2581\u041f\u0440\u0438\u0432\u0435\u0442",
-      "\u2581\u043c\u0438\u0440", "\u2581Haus", "t\u00fcr", "\u2581gr\u00fc\u00dft"};
+inline std::vector<std::string> labels(size_t n,
+                                       const std::string& first,
+                                       const std::string& last) {
+  static const std::vector<std::string> pieces = {"\u2581Stra\u00dfe",
+                                                  "n",
+                                                  "\u2581sch\u00f6n",
+                                                  "\u2581\u041f\u0440\u0438\u0432\u0435\u0442",
+                                                  "\u2581\u043c\u0438\u0440",
+                                                  "\u2581Haus",
+                                                  "t\u00fcr",
+                                                  "\u2581gr\u00fc\u00dft"};
   std::vector<std::string> out;
   if (!first.empty()) out.push_back(first);
   while (out.size() + (last.empty() ? 0 : 1) < n) out.push_back(pieces[out.size() % pieces.size()]);

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Regenerates every picture in docs/ (docs/images/) from a trained run directory, with the
+# commands shown in docs/attention.md:
+#   scripts/make_docs_figures.sh [RUN_DIR]        default RUN_DIR: runs/en-de-small
+# Environment: QKV_BIN (default: build/app/qkv), QKV_DOCS_SENTENCE (the example sentence).
+# The explorer screenshots need Chromium (apt-get install chromium); without it they are
+# skipped with a message and the heatmaps are still made.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+run="${1:-$root/runs/en-de-small}"
+qkv="${QKV_BIN:-$root/build/app/qkv}"
+sentence="${QKV_DOCS_SENTENCE:-The old man is reading a book in the garden.}"
+images="$root/docs/images"
+[[ -x "$qkv" ]] || { echo "error: no qkv binary at $qkv (scripts/build.sh, or set QKV_BIN)" >&2; exit 1; }
+[[ -d "$run/checkpoints" ]] || { echo "error: $run is not a trained run directory" >&2; exit 1; }
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$images"
+
+# 1. Every map of the example sentence (the model's own beam-search translation).
+(set -x; "$qkv" attention --model "$run" --out "$work/out" --vectors "$sentence")
+last_enc=$(( $(ls "$work/out/0/png" | grep -c '^encoder\..*\.self_attn\.png$') - 1 ))
+last_dec=$(( $(ls "$work/out/0/png" | grep -c '^decoder\..*\.cross_attn\.png$') - 1 ))
+png="$work/out/0/png"
+cp "$png/decoder.$last_dec.cross_attn.png"      "$images/cross_attention_heads.png"
+cp "$png/decoder.$last_dec.cross_attn.mean.png" "$images/cross_attention_mean.png"
+cp "$png/decoder.0.cross_attn.mean.png"         "$images/cross_attention_layer0_mean.png"
+cp "$png/encoder.$last_enc.self_attn.png"       "$images/encoder_self_attention_heads.png"
+cp "$png/decoder.0.self_attn.png"               "$images/decoder_self_attention_heads.png"
+"$qkv" attention --model "$run" --align "$sentence" > "$images/alignment.txt"
+
+# 2. The explorer, as a browser shows it (and its training timeline, when the run has one).
+browser="$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)"
+shoot() {  # shoot URL FILE HEIGHT
+  local profile; profile="$(mktemp -d)"
+  timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$profile" --hide-scrollbars --window-size="1400,$3" \
+    --screenshot="$2" "$1" >/dev/null 2>&1
+  rm -rf "$profile"
+}
+if [[ -n "$browser" ]]; then
+  shoot "file://$work/out/index.html" "$images/explorer.png" 2300
+  if [[ -n "$(ls "$run/attention" 2>/dev/null)" ]]; then
+    shoot "file://$work/out/index.html#timeline" "$images/explorer_timeline.png" 1100
+  fi
+else
+  echo "note: Chromium not found: explorer screenshots not regenerated" >&2
+fi
+echo "pictures written to $images:"
+ls -l "$images"

@@ -1,0 +1,162 @@
+// HTML explorer: one self-contained file (no network), its embedded data are the recorded
+// tensors exactly, tokens cannot break out of the data element, and the page loads in
+// headless Chromium without console errors, shows the right number of heads and layers and
+// passes its own self-test (tests/app/export/check_explorer.sh; skipped without Chromium).
+#include "app/export/html_explorer.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "tests/app/export/export_test_util.h"
+
+namespace qkv {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The JSON inside <script type="application/json" id="qkv-data">.
+nlohmann::json embedded_data(const std::string& page) {
+  const std::string open = "<script type=\"application/json\" id=\"qkv-data\">";
+  const auto begin = page.find(open) + open.size();
+  return nlohmann::json::parse(page.substr(begin, page.find("</script>", begin) - begin));
+}
+
+std::vector<float> decode_base64_floats(const std::string& text) {
+  auto value = [](char c) -> uint32_t {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    return c == '+' ? 62 : 63;
+  };
+  std::string bytes;
+  for (size_t i = 0; i + 3 < text.size(); i += 4) {
+    const uint32_t chunk = value(text[i]) << 18 | value(text[i + 1]) << 12 |
+                           (text[i + 2] == '=' ? 0 : value(text[i + 2]) << 6) |
+                           (text[i + 3] == '=' ? 0 : value(text[i + 3]));
+    bytes += static_cast<char>(chunk >> 16);
+    if (text[i + 2] != '=') bytes += static_cast<char>(chunk >> 8);
+    if (text[i + 3] != '=') bytes += static_cast<char>(chunk);
+  }
+  std::vector<float> floats(bytes.size() / 4);
+  std::memcpy(floats.data(), bytes.data(), floats.size() * 4);  // little-endian host
+  return floats;
+}
+
+// A hand-made probe snapshot in the trainer's format (train/attention_maps.h).
+void write_snapshot(const fs::path& path, int64_t step) {
+  const nlohmann::json rows = {{0.7, 0.2, 0.1}, {0.1, 0.8, 0.1}};  // [T=2, S=3]
+  const nlohmann::json snapshot = {{"format", "qkv-attention-probes/1"},
+                                   {"step", step},
+                                   {"axes", "cross_attn[layer][head][query][key]"},
+                                   {"probes",
+                                    {{{"source", "Hallo Welt"},
+                                      {"translation", step < 100 ? "Hello" : "Hello world"},
+                                      {"source_tokens", {"\u2581Hallo", "\u2581Welt", "</s>"}},
+                                      {"target_tokens", {"<s>", "\u2581Hello"}},
+                                      {"predicted_tokens", {"\u2581Hello", "</s>"}},
+                                      {"cross_attn", {{rows, rows}, {rows, rows}}}}}}};
+  std::ofstream(path) << snapshot.dump();
+}
+
+class HtmlExplorerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = test::fresh_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+TEST_F(HtmlExplorerTest, IsOneSelfContainedFileWithoutNetworkAccess) {
+  const std::string page = explorer_html({test::labelled_sentence()}, {"run test", {}});
+  // Nothing that loads: no src/href to a URL, no CSS url(), no fetch/XHR/import. (The SVG
+  // namespace "http://www.w3.org/2000/svg" is a name, not a request.)
+  for (const char* load : {" src=",
+                           "href=\"http",
+                           "url(",
+                           "fetch(",
+                           "XMLHttpRequest",
+                           "import(",
+                           "@import",
+                           "<iframe",
+                           "WebSocket"}) {
+    EXPECT_EQ(page.find(load), std::string::npos) << load;
+  }
+  EXPECT_NE(page.find("Content-Security-Policy"), std::string::npos);
+  EXPECT_NE(page.find("default-src 'none'"), std::string::npos);
+  EXPECT_EQ(page.find("@@"), std::string::npos) << "a template marker was left";
+  EXPECT_NE(page.find("run test"), std::string::npos);
+}
+
+TEST_F(HtmlExplorerTest, EmbeddedTensorsAreTheRecordedFloat32Values) {
+  const SentenceAttention sentence = test::labelled_sentence(5, 3);
+  const auto data = embedded_data(explorer_html({sentence}, {}));
+  ASSERT_EQ(data["sentences"].size(), 1u);
+  const auto& s = data["sentences"][0];
+  EXPECT_EQ(s["model"]["num_heads"], sentence.num_heads);
+  EXPECT_EQ(s["source"]["tokens"].get<std::vector<std::string>>(), sentence.source_tokens);
+  ASSERT_EQ(s["sites"].size(), sentence.sites.size());
+  for (size_t i = 0; i < sentence.sites.size(); ++i) {
+    const SiteAttention& site = sentence.sites[i];
+    const std::vector<std::pair<std::string, torch::Tensor>> tensors = {{"weights", site.weights},
+                                                                        {"query", site.query},
+                                                                        {"key", site.key},
+                                                                        {"value", site.value},
+                                                                        {"output", site.output}};
+    for (const auto& [name, tensor] : tensors) {
+      const auto floats = decode_base64_floats(s["sites"][i][name].get<std::string>());
+      const auto flat = tensor.contiguous().view({-1});
+      ASSERT_EQ(static_cast<int64_t>(floats.size()), flat.numel()) << site.site << " " << name;
+      EXPECT_TRUE(torch::equal(torch::tensor(floats), flat)) << site.site << " " << name;
+    }
+  }
+}
+
+TEST_F(HtmlExplorerTest, TokensCannotCloseTheDataElement) {
+  SentenceAttention sentence = test::labelled_sentence();
+  sentence.source_tokens[0] = "</script><script>alert(1)</script>";
+  sentence.source_text = "@@JS@@ @@DATA@@";
+  const std::string page = explorer_html({sentence}, {"<b>title</b>", {}});
+  EXPECT_EQ(page.find("</script><script>alert(1)"), std::string::npos);
+  EXPECT_EQ(page.find("<b>title</b>"), std::string::npos);
+  const auto data = embedded_data(page);
+  EXPECT_EQ(data["sentences"][0]["source"]["tokens"][0], "</script><script>alert(1)</script>");
+  EXPECT_EQ(data["sentences"][0]["source"]["text"], "@@JS@@ @@DATA@@");
+}
+
+TEST_F(HtmlExplorerTest, RefusesSentencesWithoutProjectionsAndBadTimelines) {
+  EXPECT_THROW(explorer_html({}, {}), std::invalid_argument);
+  EXPECT_THROW(explorer_html({test::labelled_sentence(3, 3, /*projections=*/false)}, {}),
+               std::invalid_argument);
+  std::ofstream(dir_ / "step-1.json") << "{\"format\": \"something else\"}";
+  EXPECT_THROW(explorer_html({test::labelled_sentence()}, {"", {dir_ / "step-1.json"}}),
+               std::runtime_error);
+}
+
+TEST_F(HtmlExplorerTest, LoadsInHeadlessChromiumShowsAllHeadsAndLayersAndPassesItsSelfTest) {
+  write_snapshot(dir_ / "step-50.json", 50);
+  write_snapshot(dir_ / "step-100.json", 100);
+  const std::vector<SentenceAttention> sentences = {test::labelled_sentence(6, 5),
+                                                    test::labelled_sentence(3, 7, true, 2)};
+  write_html_explorer(dir_ / "index.html",
+                      sentences,
+                      {"chromium test", {dir_ / "step-50.json", dir_ / "step-100.json"}});
+  const std::string command = std::string(QKV_SOURCE_DIR) + "/tests/app/export/check_explorer.sh " +
+                              (dir_ / "index.html").string() + " 2 2 2 2 2>&1";
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  char buffer[4096];
+  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
+  const int status = pclose(pipe);
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (code == 77) GTEST_SKIP() << output;
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_NE(output.find("PASS"), std::string::npos) << output;
+}
+
+}  // namespace
+}  // namespace qkv
