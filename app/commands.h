@@ -15,5 +15,6 @@ void add_score_command(CLI::App& app);      // app/cmd_score.cpp
 void add_translate_command(CLI::App& app);  // app/cmd_translate.cpp
 void add_evaluate_command(CLI::App& app);   // app/cmd_evaluate.cpp
 void add_bench_command(CLI::App& app);      // app/cmd_bench.cpp
+void add_attention_command(CLI::App& app);  // app/cmd_attention.cpp
 
 }  // namespace qkv
