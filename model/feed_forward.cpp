@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "model/dropout.h"
+
 namespace qkv {
 
 FeedForwardImpl::FeedForwardImpl(const FeedForwardOptions& options) : options_(options) {
@@ -16,9 +18,13 @@ FeedForwardImpl::FeedForwardImpl(const FeedForwardOptions& options) : options_(o
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
-  auto hidden = torch::relu(up_proj_(x));                            // [B, T, d_ff]
-  hidden = torch::dropout(hidden, options_.dropout, is_training());  // [B, T, d_ff]
-  return down_proj_(hidden);                                         // [B, T, D]
+  auto hidden = up_proj_(x);  // [B, T, d_ff]
+  if (is_training() && options_.dropout > 0.0) {
+    hidden = relu_dropout(hidden, options_.dropout, /*training=*/true);  // one pass, dropout.h
+  } else {
+    hidden.relu_();  // in place: `hidden` is ours
+  }
+  return down_proj_(hidden);  // [B, T, D]
 }
 
 }  // namespace qkv

@@ -1,7 +1,10 @@
 // KeyValueCache: an amortised-growth buffer of past keys and values (see kv_cache.h).
 #include "model/kv_cache.h"
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
+#include <cstring>
 
 namespace qkv {
 
@@ -20,6 +23,37 @@ torch::Tensor grow(const torch::Tensor& buffer,
     grown.narrow(/*dim=*/2, /*start=*/0, length).copy_(buffer.narrow(2, 0, length));
   }
   return grown;  // [B, H, capacity, Dh]
+}
+
+// Rows `index` (int64 [B'] on the CPU) of a contiguous CPU buffer [B, H, C, Dh], copying only
+// the first `length` positions of each: index_select would copy the spare capacity too, and
+// beam search reorders every cache at every step.
+torch::Tensor select_rows(const torch::Tensor& buffer, const torch::Tensor& index, int64_t length) {
+  const int64_t rows = buffer.size(0), heads = buffer.size(1);
+  const auto order = index.contiguous();
+  const int64_t* source_rows = order.data_ptr<int64_t>();
+  for (int64_t r = 0; r < order.numel(); ++r) {
+    TORCH_CHECK(source_rows[r] >= 0 && source_rows[r] < rows,
+                "KeyValueCache::reorder: index ",
+                source_rows[r],
+                " out of range for ",
+                rows,
+                " rows");
+  }
+  auto selected = torch::empty({order.numel(), heads, buffer.size(2), buffer.size(3)},
+                               buffer.options());  // [B', H, C, Dh]
+  const auto element = static_cast<int64_t>(buffer.element_size());
+  const int64_t matrix = buffer.size(2) * buffer.size(3) * element;  // bytes of one (row, head)
+  const auto used = static_cast<size_t>(length * buffer.size(3) * element);
+  const auto* from = static_cast<const char*>(buffer.data_ptr());
+  auto* to = static_cast<char*>(selected.data_ptr());
+  at::parallel_for(0, order.numel() * heads, /*grain_size=*/64, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t r = i / heads, h = i % heads;
+      std::memcpy(to + i * matrix, from + (source_rows[r] * heads + h) * matrix, used);
+    }
+  });
+  return selected;
 }
 
 }  // namespace
@@ -71,8 +105,16 @@ void KeyValueCache::reorder(const torch::Tensor& index) {
   if (length_ == 0) {
     return;
   }
-  // The whole buffer (spare capacity included, at most as large as the filled part) is
-  // selected, so that the next append does not have to grow it again.
+  // The new buffers keep the spare capacity, so that the next append need not grow them.
+  const bool raw_copy =
+      k_buffer_.device().is_cpu() && index.device().is_cpu() && k_buffer_.is_contiguous() &&
+      v_buffer_.is_contiguous() &&
+      !(torch::GradMode::is_enabled() && (k_buffer_.requires_grad() || v_buffer_.requires_grad()));
+  if (raw_copy) {
+    k_buffer_ = select_rows(k_buffer_, index, length_);  // [B', H, capacity, Dh]
+    v_buffer_ = select_rows(v_buffer_, index, length_);  // [B', H, capacity, Dh]
+    return;
+  }
   k_buffer_ = k_buffer_.index_select(/*dim=*/0, index);  // [B', H, capacity, Dh]
   v_buffer_ = v_buffer_.index_select(/*dim=*/0, index);  // [B', H, capacity, Dh]
 }

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "model/dropout.h"
+
 namespace qkv {
 
 /// Where LayerNorm sits around each sublayer.
@@ -37,10 +39,11 @@ torch::Tensor residual(const torch::Tensor& x,
                        const LayerOptions& options,
                        bool training,
                        Sublayer&& sublayer) {
+  // add_dropout: x + dropout(y) in one pass (see dropout.h).
   if (options.norm == NormPosition::kPre) {
-    return x + torch::dropout(sublayer(norm(x)), options.dropout, training);  // [B, T, D]
+    return add_dropout(x, sublayer(norm(x)), options.dropout, training);  // [B, T, D]
   }
-  return norm(x + torch::dropout(sublayer(x), options.dropout, training));  // [B, T, D]
+  return norm(add_dropout(x, sublayer(x), options.dropout, training));  // [B, T, D]
 }
 
 }  // namespace qkv

@@ -2,6 +2,8 @@
 // model's device; beam bookkeeping (a few candidates per sentence) runs on the host.
 #include "model/search.h"
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -9,12 +11,48 @@
 #include <string>
 
 #include "model/masks.h"
+#include "model/vector_math.h"
 
 namespace qkv {
 
 namespace {
 
 constexpr double kNegativeInfinity = -std::numeric_limits<double>::infinity();
+
+// The k most likely next tokens of every row: log-probabilities and ids, each [R, k], best
+// first. On the CPU one pass per row (vector_math.h: log-sum-exp and top-k) instead of
+// log_softmax over [R, V] and a top-k over its result: LibTorch 1.13's CPU exp is not
+// vectorised and decoding did this at every step.
+struct TopTokens {
+  torch::Tensor log_probs;  // float32 [R, k]
+  torch::Tensor ids;        // int64 [R, k]
+};
+
+TopTokens top_tokens(const torch::Tensor& logits, int64_t k) {
+  auto values = logits.to(torch::kFloat32).contiguous();  // [R, V]
+  if (!values.device().is_cpu()) {
+    auto [top, ids] = torch::log_softmax(values, /*dim=*/-1).topk(k, /*dim=*/-1);
+    return {top, ids};
+  }
+  const int64_t rows = values.size(0), vocab = values.size(1);
+  TopTokens result{torch::empty({rows, k}, values.options()),
+                   torch::empty({rows, k}, values.options().dtype(torch::kLong))};
+  const float* x = values.data_ptr<float>();
+  float* top = result.log_probs.data_ptr<float>();
+  int64_t* ids = result.ids.data_ptr<int64_t>();
+  at::parallel_for(0, rows, /*grain_size=*/8, [&](int64_t begin, int64_t end) {
+    std::vector<float> scratch(static_cast<size_t>(vocab));
+    for (int64_t r = begin; r < end; ++r) {
+      const float* row = x + r * vocab;
+      const float largest = vecmath::max_of(row, vocab);
+      const auto lse = static_cast<float>(
+          largest + std::log(vecmath::exp_shifted(row, largest, scratch.data(), vocab)));
+      vecmath::top_k(row, vocab, k, top + r * k, ids + r * k);
+      vecmath::scale_shift(top + r * k, k, 1.0F, -lse);
+    }
+  });
+  return result;
+}
 
 void require(bool condition, const std::string& message) {
   if (!condition) {
@@ -125,10 +163,10 @@ SearchResult greedy_search(TransformerImpl& model,
   auto done = torch::zeros({rows}, torch::dtype(torch::kBool).device(device));
   auto ended = torch::zeros_like(done);  // produced EOS
   for (int64_t step = 0; step < max_steps; ++step) {
-    auto log_probs = torch::log_softmax(model.decode_step(tokens, state).to(torch::kFloat32),
-                                        /*dim=*/-1);         // [B, V]
-    auto [best_log_prob, best] = log_probs.max(/*dim=*/-1);  // [B], [B]
-    auto alive = done.logical_not();                         // [B]
+    auto next = top_tokens(model.decode_step(tokens, state), /*k=*/1);  // [B, 1] each
+    auto best_log_prob = next.log_probs.squeeze(1);                     // [B]
+    auto best = next.ids.squeeze(1);                                    // [B]
+    auto alive = done.logical_not();                                    // [B]
     scores += best_log_prob.masked_fill(done, 0.0);
     generated += alive;
     outputs.select(1, step).copy_(best.masked_fill(done, options.pad_id));
@@ -183,19 +221,38 @@ SearchResult beam_search(TransformerImpl& model,
   std::vector<bool> done(static_cast<size_t>(sentences), false);
 
   for (int64_t step = 0; step < max_steps; ++step) {
-    // 2. Score every extension of every hypothesis: cumulative log-prob [B, K * V].
+    // 2. Score the extensions of every hypothesis: cumulative log-prob. The best 2K of a
+    //    sentence's K * V extensions are among the best 2K of each of its K rows, so only
+    //    those are ranked (on the host): even if K of them end with EOS, K others stay alive.
     auto tokens = torch::tensor(next_tokens, torch::kLong).to(device);  // [B * K]
-    auto log_probs = torch::log_softmax(model.decode_step(tokens, state).to(torch::kFloat32),
-                                        /*dim=*/-1);  // [B*K, V]
-    const int64_t vocab = log_probs.size(1);
-    auto totals = (torch::tensor(beam_scores).to(device).unsqueeze(1) + log_probs)
-                      .view({sentences, beam * vocab});  // [B, K * V]
-    // 2K candidates: even if K of them end with EOS, K others can stay alive.
-    auto [top_scores, top_ids] = totals.topk(std::min(2 * beam, beam * vocab), /*dim=*/-1);
-    top_scores = top_scores.to(torch::kCPU).contiguous();  // [B, 2K]
-    top_ids = top_ids.to(torch::kCPU).contiguous();        // [B, 2K]
-    const auto candidate_scores = top_scores.accessor<float, 2>();
-    const auto candidate_ids = top_ids.accessor<int64_t, 2>();
+    auto logits = model.decode_step(tokens, state);                     // [B*K, V]
+    const int64_t vocab = logits.size(1);
+    const int64_t per_row = std::min(2 * beam, vocab);
+    auto next = top_tokens(logits, per_row);  // [B*K, 2K] each
+    const auto row_log_probs = next.log_probs.to(torch::kCPU).contiguous();
+    const auto row_ids = next.ids.to(torch::kCPU).contiguous();
+    const auto row_top = row_log_probs.accessor<float, 2>();
+    const auto row_top_ids = row_ids.accessor<int64_t, 2>();
+    const int64_t width = std::min(2 * beam, beam * vocab);  // candidates kept per sentence
+    std::vector<std::vector<float>> candidate_scores(static_cast<size_t>(sentences));
+    std::vector<std::vector<int64_t>> candidate_ids(static_cast<size_t>(sentences));
+    std::vector<std::pair<float, int64_t>> pool;  // (score, beam * V + token)
+    for (int64_t b = 0; b < sentences; ++b) {
+      pool.clear();
+      for (int64_t j = 0; j < beam; ++j) {
+        const int64_t row = b * beam + j;
+        for (int64_t c = 0; c < per_row; ++c) {
+          pool.emplace_back(beam_scores[static_cast<size_t>(row)] + row_top[row][c],
+                            j * vocab + row_top_ids[row][c]);
+        }
+      }
+      std::stable_sort(
+          pool.begin(), pool.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+      for (int64_t c = 0; c < width; ++c) {
+        candidate_scores[static_cast<size_t>(b)].push_back(pool[static_cast<size_t>(c)].first);
+        candidate_ids[static_cast<size_t>(b)].push_back(pool[static_cast<size_t>(c)].second);
+      }
+    }
 
     // 3. Per sentence, on the host: EOS candidates among the best K end a hypothesis; the
     //    best K others continue. A sentence is done with K ended hypotheses or at its limit.
@@ -204,12 +261,12 @@ SearchResult beam_search(TransformerImpl& model,
       const auto sentence = static_cast<size_t>(b);
       const bool last_step = step + 1 >= batch.limits[sentence];
       int64_t alive = 0;
-      for (int64_t j = 0; j < top_ids.size(1) && !done[sentence] && alive < beam; ++j) {
-        const double score = candidate_scores[b][j];
+      for (int64_t j = 0; j < width && !done[sentence] && alive < beam; ++j) {
+        const double score = candidate_scores[sentence][static_cast<size_t>(j)];
         if (!std::isfinite(score)) {
           break;  // sorted: the rest extend dead hypotheses too
         }
-        const int64_t id = candidate_ids[b][j];
+        const int64_t id = candidate_ids[sentence][static_cast<size_t>(j)];
         const int64_t parent = b * beam + id / vocab;
         const int64_t token = id % vocab;
         const auto& prefix = history[static_cast<size_t>(parent)];

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "model/dropout.h"
 #include "model/masks.h"
 
 namespace qkv {
@@ -113,7 +114,7 @@ torch::Tensor TransformerImpl::embed(const torch::Tensor& tokens,
                                      torch::nn::Embedding& table,
                                      int64_t start) {
   auto x = embed_tokens(tokens, table->weight, positions_(start, tokens.size(1)));  // [B, T, D]
-  return torch::dropout(x, config_.dropout, is_training());                         // [B, T, D]
+  return apply_dropout(x, config_.dropout, is_training());                          // [B, T, D]
 }
 
 torch::Tensor TransformerImpl::encode(const torch::Tensor& src, const torch::Tensor& src_keep) {

@@ -134,7 +134,7 @@ for run_name in good other; do
 done
 good="$tmp/good"
 other="$tmp/other"
-ckpt="$(ls "$good"/checkpoints/step-*.pt | sort -V | tail -n 1)"
+ckpt="$(find "$good/checkpoints" -name 'step-*.pt' | sort -V | tail -n 1)"
 size=$(stat -c %s "$ckpt")
 
 # --- 1. configs ----------------------------------------------------------------------------
@@ -250,7 +250,7 @@ done
 # One bit flipped inside the first tensor (records start at byte 0, data after a 64-byte header).
 cp "$ckpt" flipped.pt
 byte=$(od -An -tu1 -j 200 -N 1 "$ckpt" | tr -d ' ')
-printf "\\x$(printf %02x $((byte ^ 1)))" | dd of=flipped.pt bs=1 seek=200 conv=notrunc status=none
+printf '%b' "\\x$(printf %02x $((byte ^ 1)))" | dd of=flipped.pt bs=1 seek=200 conv=notrunc status=none
 expect_error checkpoint-bit-flip "flipped.pt is corrupted (checksum mismatch)" \
   translate --model "$good" --checkpoint "$tmp/in/flipped.pt" Hello.
 head -c 5000 /dev/urandom >random.pt
@@ -264,7 +264,7 @@ expect_error checkpoint-missing "checkpoint $tmp/in/missing.pt does not exist" \
 mkdir -p dir.pt
 expect_error checkpoint-directory "dir.pt does not exist or cannot be read" translate --model "$good" --checkpoint "$tmp/in/dir.pt" Hello.
 # Another run's checkpoint (other vocabulary and width): its tokenizer is not this run's.
-other_ckpt="$(ls "$other"/checkpoints/step-*.pt | sort -V | tail -n 1)"
+other_ckpt="$(find "$other/checkpoints" -name 'step-*.pt' | sort -V | tail -n 1)"
 expect_error checkpoint-other-run "was not trained with $good/spm.model" \
   translate --model "$good" --checkpoint "$other_ckpt" Hello.
 # A run directory whose latest checkpoint is garbage: `last` fails clearly.
@@ -304,6 +304,11 @@ expect_error translate-disk-full "cannot write --output /dev/full (disk full?)" 
 expect_error train-unwritable-run-dir "plain_file" \
   train "${tiny[@]}" "${train_files[@]}" --set "data.prepared_dir=$tmp/prepared_good" \
   --run-dir "$tmp/in/plain_file/run"
+# A checkpoint write that fails in the middle of training (here: a folder where step-2.pt goes).
+mkdir -p "$tmp/in/blocked_run/checkpoints/step-2.pt"
+expect_error train-checkpoint-write-fails "cannot write $tmp/in/blocked_run/checkpoints/step-2.pt" \
+  train "${tiny[@]}" "${train_files[@]}" --set "data.prepared_dir=$tmp/prepared_good" \
+  --run-dir "$tmp/in/blocked_run"
 expect_error evaluate-mismatched-files "$tmp/in/short.de have 30; they must be line-aligned" \
   evaluate --model "$good" --src "$fixtures/small.en" --ref "$tmp/in/short.de"
 expect_error score-missing-file "missing.txt" score --hyp "$fixtures/small.de" --ref "$tmp/in/missing.txt"

@@ -3,7 +3,7 @@
 # build-fuzz/ and runs each for SECONDS (default 60), starting from its seed corpus.
 #
 #   scripts/fuzz.sh 60                 # every target, 60 s each
-#   scripts/fuzz.sh 600 checkpoint     # one target (config, ding, checkpoint)
+#   scripts/fuzz.sh 600 checkpoint     # one target (config, ding, checkpoint, checkpoint_pickle)
 #
 # The growing corpus is kept in build-fuzz/fuzz-corpus/<target>/ (reused by the next run) and
 # crashing inputs go to build-fuzz/fuzz-crashers/<target>/: copy one to
@@ -16,9 +16,9 @@ build="${QKV_FUZZ_BUILD_DIR:-$root/build-fuzz}"
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(config ding checkpoint)
+((${#targets[@]})) || targets=(config ding checkpoint checkpoint_pickle)
 if ! [[ "$seconds" =~ ^[0-9]+$ ]]; then
-  echo "usage: scripts/fuzz.sh SECONDS [config|ding|checkpoint ...]" >&2
+  echo "usage: scripts/fuzz.sh SECONDS [config|ding|checkpoint|checkpoint_pickle ...]" >&2
   exit 2
 fi
 for tool in clang clang++; do
@@ -43,10 +43,13 @@ for target in "${targets[@]}"; do
   log="$build/fuzz-$target.log"
   mkdir -p "$corpus" "$crashers"
   before=$(find "$crashers" -type f | wc -l)
+  # Crashers found (and fixed) before are seeds too: they sit next to the bugs.
+  fixed=()
+  [[ -d "$root/tests/reliability/crashers/$target" ]] && fixed=("$root/tests/reliability/crashers/$target")
   # -timeout: an input taking 25 s is a hang; -rss_limit_mb: LibTorch alone needs ~500 MB.
   "$build/tests/fuzz/${target}_fuzzer" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=4096 \
     -print_final_stats=1 -artifact_prefix="$crashers/" "$corpus" "$root/tests/fuzz/corpus/$target" \
-    >"$log" 2>&1
+    "${fixed[@]}" >"$log" 2>&1
   rc=$?
   executions=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$')
   crashes=$(($(find "$crashers" -type f | wc -l) - before))

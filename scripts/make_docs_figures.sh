@@ -9,7 +9,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 run="${1:-$root/runs/en-de-small}"
 qkv="${QKV_BIN:-$root/build/app/qkv}"
-sentence="${QKV_DOCS_SENTENCE:-The old man is reading a book in the garden.}"
+sentence="${QKV_DOCS_SENTENCE:-The weather is nice today.}"
 images="$root/docs/images"
 [[ -x "$qkv" ]] || { echo "error: no qkv binary at $qkv (scripts/build.sh, or set QKV_BIN)" >&2; exit 1; }
 [[ -d "$run/checkpoints" ]] || { echo "error: $run is not a trained run directory" >&2; exit 1; }
@@ -42,7 +42,7 @@ shoot() {  # shoot URL FILE HEIGHT
 if [[ -n "$browser" ]]; then
   shoot "file://$work/out/index.html" "$images/explorer.png" 2300
   if [[ -n "$(ls "$run/attention" 2>/dev/null)" ]]; then
-    shoot "file://$work/out/index.html#timeline" "$images/explorer_timeline.png" 1100
+    shoot "file://$work/out/index.html#timeline" "$images/explorer_timeline.png" 720
   fi
 else
   echo "note: Chromium not found: explorer screenshots not regenerated" >&2

@@ -8,5 +8,5 @@ start=$(date +%s)
 "$root/scripts/build.sh"
 echo "[test] build took $(($(date +%s) - start)) s"
 start=$(date +%s)
-ctest --test-dir "${QKV_BUILD_DIR:-$root/build}" --output-on-failure --timeout 900 "$@"
+ctest --test-dir "${QKV_BUILD_DIR:-$root/build}" --output-on-failure --timeout 900 -j "$(nproc)" "$@"
 echo "[test] tests took $(($(date +%s) - start)) s"

@@ -90,10 +90,37 @@ c10::impl::GenericDict tensor_dict(const NamedTensors& tensors) {
   return dict;
 }
 
-NamedTensors tensors_of(const c10::IValue& value) {
+// LibTorch's unpickler sets sizes, strides and offset from the file without checking them
+// against the storage; a tensor reaching outside it would make every later read go astray.
+void check_inside_storage(const torch::Tensor& t,
+                          const std::string& what,
+                          const std::string& file) {
+  bool ok = t.storage_offset() >= 0;
+  int64_t last = t.storage_offset();  // index of the element furthest into the storage
+  bool empty = false;
+  for (int64_t d = 0; d < t.dim() && ok; ++d) {
+    int64_t reach = 0;
+    ok = t.size(d) >= 0 && t.stride(d) >= 0;
+    empty = empty || t.size(d) == 0;
+    if (ok && t.size(d) > 0) {
+      ok = !__builtin_mul_overflow(t.size(d) - 1, t.stride(d), &reach) &&
+           !__builtin_add_overflow(last, reach, &last);
+    }
+  }
+  int64_t bytes = 0;
+  ok = ok && (empty || (!__builtin_mul_overflow(last + 1, t.element_size(), &bytes) &&
+                        static_cast<size_t>(bytes) <= t.storage().nbytes()));
+  if (!ok) {
+    throw CheckpointError("checkpoint " + file + " is not a qkv checkpoint (tensor '" + what +
+                          "' lies outside its storage)");
+  }
+}
+
+NamedTensors tensors_of(const c10::IValue& value, const std::string& file) {
   NamedTensors tensors;
   for (const auto& entry : value.toGenericDict()) {
     tensors.emplace_back(entry.key().toStringRef(), entry.value().toTensor());
+    check_inside_storage(tensors.back().second, tensors.back().first, file);
   }
   return tensors;
 }
@@ -255,8 +282,8 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
       throw CheckpointError("checkpoint " + name + " is not a qkv checkpoint (no '" + kFormat +
                             "' format tag)");
     }
-    c.model = tensors_of(dict.at("model"));
-    c.optimizer = tensors_of(dict.at("optimizer"));
+    c.model = tensors_of(dict.at("model"), name);
+    c.optimizer = tensors_of(dict.at("optimizer"), name);
     for (const auto& entry : dict.at("optimizer_steps").toGenericDict()) {
       c.optimizer_steps[entry.key().toStringRef()] = entry.value().toInt();
     }
@@ -265,6 +292,7 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
     c.batch = dict.at("batch").toInt();
     c.elapsed_seconds = dict.at("elapsed_seconds").toDouble();
     c.rng_state = dict.at("rng_state").toTensor();
+    check_inside_storage(c.rng_state, "rng_state", name);
     if (c.rng_state.numel() == 0) c.rng_state = torch::Tensor();
     c.config_yaml = dict.at("config").toStringRef();
     c.tokenizer_crc32 = dict.at("tokenizer_crc32").toStringRef();

@@ -3,15 +3,16 @@
 //   1. find the end-of-central-directory record (zip64 when torch.save wrote one's markers);
 //   2. for every central directory entry: the local header and the stored bytes lie inside the
 //      file, and their CRC-32 matches the directory's;
-//   3. walk data.pkl's opcodes, tracking stack depth, marks and memo size.
+//   3. check data.pkl against the storage records (checkpoint_pickle.h).
 #include "train/checkpoint_archive.h"
 
 #include <zlib.h>
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
-#include <vector>
+#include <map>
+
+#include "train/checkpoint_pickle.h"
 
 namespace qkv {
 namespace {
@@ -135,117 +136,7 @@ bool read_entry(const Bytes& zip, uint64_t& at, uint64_t directory_end, Entry& e
   return true;
 }
 
-// --- step 3: data.pkl -----------------------------------------------------------------------
-
-// What one pickle opcode reads from the data and does to the stack.
-struct Opcode {
-  int pops = 0;                  // stack items consumed (above the innermost mark)
-  int pushes = 0;                // stack items produced
-  int argument_bytes = 0;        // fixed-size argument, or the width of a length prefix
-  bool length_prefixed = false;  // the argument is the length of a payload that follows
-  int lines = 0;                 // newline-terminated text arguments
-  enum Mark { kNone, kSet, kPopToMark, kCollect, kExtend } mark = kNone;
-  enum Memo { kNoMemo, kPut, kGet } memo = kNoMemo;
-  bool known = false;
-};
-
-// The opcodes of pickle protocols 0-5 (Python's Lib/pickletools.py), indexed by byte.
-const std::array<Opcode, 256>& opcodes() {
-  static const std::array<Opcode, 256> table = [] {
-    std::array<Opcode, 256> t{};
-    const auto set = [&t](std::string_view bytes, Opcode o) {
-      o.known = true;
-      for (const char c : bytes) t[static_cast<unsigned char>(c)] = o;
-    };
-    set("N\x88\x89}])\x8f\x97", {0, 1});   // None, True, False, empty containers, NEXT_BUFFER
-    set(".0", {1, 0});                     // STOP, POP
-    set("2", {1, 2});                      // DUP
-    set("Q\x85\x98", {1, 1});              // BINPERSID, TUPLE1, READONLY_BUFFER
-    set("Rba\x81\x86\x93", {2, 1});        // REDUCE, BUILD, APPEND, NEWOBJ, TUPLE2, STACK_GLOBAL
-    set("s\x87\x92", {3, 1});              // SETITEM, TUPLE3, NEWOBJ_EX
-    set("K\x82", {0, 1, 1});               // BININT1, EXT1
-    set("M\x83", {0, 1, 2});               // BININT2, EXT2
-    set("J\x84", {0, 1, 4});               // BININT, EXT4
-    set("G", {0, 1, 8});                   // BINFLOAT
-    set("\x80", {0, 0, 1});                // PROTO
-    set("\x95", {0, 0, 8});                // FRAME
-    set("UC\x8c\x8a", {0, 1, 1, true});    // short strings, bytes, LONG1
-    set("TXB\x8b", {0, 1, 4, true});       // strings, bytes, LONG4
-    set("\x8d\x8e\x96", {0, 1, 8, true});  // BINUNICODE8, BINBYTES8, BYTEARRAY8
-    set("FILSVP", {0, 1, 0, false, 1});    // text literals, PERSID
-    set("c", {0, 1, 0, false, 2});         // GLOBAL
-    set("h", {0, 1, 1, false, 0, Opcode::kNone, Opcode::kGet});     // BINGET
-    set("j", {0, 1, 4, false, 0, Opcode::kNone, Opcode::kGet});     // LONG_BINGET
-    set("g", {0, 1, 0, false, 1, Opcode::kNone, Opcode::kGet});     // GET
-    set("q", {1, 1, 1, false, 0, Opcode::kNone, Opcode::kPut});     // BINPUT
-    set("r", {1, 1, 4, false, 0, Opcode::kNone, Opcode::kPut});     // LONG_BINPUT
-    set("p", {1, 1, 0, false, 1, Opcode::kNone, Opcode::kPut});     // PUT
-    set("\x94", {1, 1, 0, false, 0, Opcode::kNone, Opcode::kPut});  // MEMOIZE
-    set("(", {0, 0, 0, false, 0, Opcode::kSet});                    // MARK
-    set("1", {0, 0, 0, false, 0, Opcode::kPopToMark});              // POP_MARK
-    set("tld\x91o", {0, 0, 0, false, 0, Opcode::kCollect});  // TUPLE, LIST, DICT, FROZENSET, OBJ
-    set("i", {0, 0, 0, false, 2, Opcode::kCollect});         // INST
-    set("eu\x90", {0, 0, 0, false, 0, Opcode::kExtend});     // APPENDS, SETITEMS, ADDITEMS
-    return t;
-  }();
-  return table;
-}
-
 }  // namespace
-
-std::string check_pickle_structure(std::string_view pickle) {
-  const Bytes data(pickle);
-  uint64_t at = 0;
-  uint64_t depth = 0;           // items on the stack
-  std::vector<uint64_t> marks;  // depth at each open MARK
-  uint64_t memo_entries = 0;    // memo ids are written in order: 0, 1, 2, ...
-  while (at < data.size()) {
-    const uint64_t position = at;
-    const auto op = static_cast<unsigned char>(pickle[at++]);
-    const Opcode& o = opcodes()[op];
-    if (!o.known) return "unknown opcode at byte " + std::to_string(position);
-    const auto where = [&] { return " (opcode at byte " + std::to_string(position) + ")"; };
-    uint64_t argument = 0;
-    if (o.argument_bytes > 0) {
-      if (!data.has(at, static_cast<uint64_t>(o.argument_bytes))) return "truncated" + where();
-      argument = data.read(at, o.argument_bytes);
-      at += static_cast<uint64_t>(o.argument_bytes);
-    }
-    if (o.length_prefixed) {
-      if (!data.has(at, argument)) return "a length points past the end" + where();
-      at += argument;
-    }
-    for (int line = 0; line < o.lines; ++line) {
-      const size_t end = pickle.find('\n', at);
-      if (end == std::string_view::npos) return "unterminated text argument" + where();
-      at = end + 1;
-    }
-    // Memo ids are written in order 0, 1, 2, ...; LibTorch sizes its memo by the id it reads.
-    if (o.memo == Opcode::kGet && o.argument_bytes > 0 && argument >= memo_entries)
-      return "memo index out of range" + where();
-    if (o.memo == Opcode::kPut) {
-      const uint64_t id = o.argument_bytes > 0 ? argument : memo_entries;
-      if (id > memo_entries) return "memo index out of order" + where();
-      memo_entries = std::max(memo_entries, id + 1);
-    }
-    const uint64_t floor = marks.empty() ? 0 : marks.back();
-    if (o.mark == Opcode::kSet) {
-      marks.push_back(depth);
-    } else if (o.mark != Opcode::kNone) {
-      if (marks.empty()) return "no MARK for a collecting opcode" + where();
-      depth = marks.back();
-      marks.pop_back();
-      if (o.mark == Opcode::kCollect) ++depth;  // the new tuple, list, dict or object
-      if (o.mark == Opcode::kExtend && depth <= (marks.empty() ? 0 : marks.back()))
-        return "no container below the MARK" + where();
-    } else {
-      if (depth < floor + static_cast<uint64_t>(o.pops)) return "stack underflow" + where();
-      depth = depth - static_cast<uint64_t>(o.pops) + static_cast<uint64_t>(o.pushes);
-    }
-    if (op == '.') return "";  // STOP: the rest of the record is not read
-  }
-  return "no STOP opcode";
-}
 
 ArchiveCheck check_checkpoint_archive(std::string_view bytes) {
   const Bytes zip(bytes);
@@ -255,7 +146,8 @@ ArchiveCheck check_checkpoint_archive(std::string_view bytes) {
   }
   const uint64_t directory_end = directory.offset + directory.size;
   uint64_t at = directory.offset;
-  bool has_pickle = false;
+  std::string_view pickle;
+  std::map<std::string, uint64_t> storage_bytes;  // "<key>" of "<archive>/data/<key>" -> size
   // Step 2: every record, in directory order.
   for (uint64_t i = 0; i < directory.entries; ++i) {
     Entry entry;
@@ -274,15 +166,16 @@ ArchiveCheck check_checkpoint_archive(std::string_view bytes) {
     if (crc32_of(content) != entry.crc) {
       return {ArchiveStatus::kCorrupted, "record " + record + ": CRC-32 mismatch"};
     }
-    const std::string suffix = "/data.pkl";
-    if (record.size() >= suffix.size() &&
-        record.compare(record.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      if (std::string problem = check_pickle_structure(content); !problem.empty())
-        return malformed("record " + record + ": " + problem);
-      has_pickle = true;
-    }
+    const size_t slash = record.find('/');
+    const std::string inside = slash == std::string::npos ? record : record.substr(slash + 1);
+    if (inside == "data.pkl") pickle = content;
+    if (inside.rfind("data/", 0) == 0) storage_bytes[inside.substr(5)] = entry.size;
   }
-  if (!has_pickle) return malformed("no data.pkl record");
+  if (pickle.data() == nullptr) return malformed("no data.pkl record");
+  // Step 3.
+  if (std::string problem = check_checkpoint_pickle(pickle, storage_bytes); !problem.empty()) {
+    return malformed("data.pkl: " + problem);
+  }
   return {};
 }
 

@@ -1,10 +1,9 @@
 // Checks of a checkpoint file's bytes before LibTorch parses them. A torch.save file is a zip
 // archive of stored (uncompressed) records: data.pkl (the pickled dict) and one record per
-// tensor storage. LibTorch 1.13 does not verify the records' CRC-32s, and its unpickler trusts
-// data.pkl: a flipped bit in a length field makes it reserve up to 4 GB (found by
-// tests/fuzz/checkpoint_fuzzer), and an opcode without its operands reads an empty stack.
-// So load_checkpoint first verifies every record's CRC-32 and walks data.pkl's opcodes.
-// This is not a full zip or pickle reader: it accepts what torch.save writes and rejects the rest.
+// tensor storage, data/<key>. LibTorch 1.13 does not verify the records' CRC-32s, and its
+// unpickler trusts data.pkl (see checkpoint_pickle.h): a flipped bit in a length field made it
+// reserve 4 GB (found by tests/fuzz/checkpoint_fuzzer). So load_checkpoint first verifies every
+// record's CRC-32, then data.pkl. Not a full zip reader: it accepts what torch.save writes.
 #pragma once
 
 #include <string>
@@ -26,9 +25,5 @@ struct ArchiveCheck {
 /// Verifies the torch.save zip archive held in `bytes` (see the file comment). Never throws
 /// for any content.
 ArchiveCheck check_checkpoint_archive(std::string_view bytes);
-
-/// Walks the opcodes of a pickle (protocol <= 5) and returns "" when every length field, memo
-/// index and stack operand it uses is inside the data, else what is wrong.
-std::string check_pickle_structure(std::string_view pickle);
 
 }  // namespace qkv

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include "app/export/site_description.h"
 
 namespace qkv {

@@ -23,7 +23,8 @@ constexpr double kGapY = 22;
 constexpr double kTitleSize = 18;
 constexpr double kNoteSize = 13;
 constexpr double kPanelTitleSize = 13;
-constexpr double kScaleWidth = 18;   // colour bar
+constexpr double kScaleWidth = 18;  // colour bar
+constexpr double kScaleHeight = 220;
 constexpr double kScaleSpace = 120;  // colour bar, ticks and its label
 constexpr double kTargetSide = 600;  // a panel's heatmap aims at about this many pixels
 
@@ -114,7 +115,10 @@ Layout compute_layout(cairo_t* cr, const HeatmapFigure& figure) {
     scale_space = std::max(scale_space, 34 + kScaleWidth + 7 + text_width(cr, figure.mask_legend));
   }
   l.width = std::ceil(2 * kMargin + std::max(text, grid_width + scale_space));
-  l.height = std::ceil(l.header_height + std::max(grid_height, 260.0) + kMargin);
+  // The colour bar starts level with the first heatmap and may reach below a short grid.
+  const double scale_height = l.panel_title_height + l.column_label_height + kScaleHeight +
+                              (figure.keep_mask.defined() ? 40 : 12);
+  l.height = std::ceil(l.header_height + std::max(grid_height, scale_height) + kMargin);
   return l;
 }
 
@@ -205,7 +209,7 @@ void draw_panel(cairo_t* cr,
 void draw_scale(cairo_t* cr, const HeatmapFigure& figure, const Layout& l) {
   const double x = kMargin + l.grid_width + 34;
   const double top = l.header_height + l.panel_title_height + l.column_label_height;
-  const double height = 220;
+  const double height = kScaleHeight;
   auto gradient = std::unique_ptr<cairo_pattern_t, decltype(&cairo_pattern_destroy)>(
       cairo_pattern_create_linear(0, top + height, 0, top), cairo_pattern_destroy);
   for (int s = 0; s <= 16; ++s) {

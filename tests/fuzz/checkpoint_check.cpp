@@ -1,5 +1,8 @@
 // check_checkpoint_input (see fuzz_checks.h).
+#include <caffe2/serialize/inline_container.h>
+
 #include <string>
+#include <vector>
 
 #include "tests/fuzz/fuzz_checks.h"
 #include "tests/fuzz/fuzz_input_file.h"
@@ -26,6 +29,22 @@ std::string check_checkpoint_input(std::string_view input) {
     return std::string("a loaded checkpoint does not load after saving it again: ") + e.what();
   }
   return "";
+}
+
+std::string check_checkpoint_pickle_input(std::string_view input) {
+  std::vector<char> archive;
+  caffe2::serialize::PyTorchStreamWriter writer([&archive](const void* data, size_t size) {
+    archive.insert(
+        archive.end(), static_cast<const char*>(data), static_cast<const char*>(data) + size);
+    return size;
+  });
+  writer.writeRecord("data.pkl", input.data(), input.size());
+  static const std::vector<char> storage(64, '\x3c');
+  for (int key = 0; key < 8; ++key) {
+    writer.writeRecord("data/" + std::to_string(key), storage.data(), storage.size());
+  }
+  writer.writeEndOfFile();
+  return check_checkpoint_input(std::string_view(archive.data(), archive.size()));
 }
 
 }  // namespace qkv::fuzz

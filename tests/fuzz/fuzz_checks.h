@@ -24,4 +24,10 @@ std::string check_ding_input(std::string_view input);
 /// a checkpoint it returns saves and loads back to the same checksum-verified content.
 std::string check_checkpoint_input(std::string_view input);
 
+/// check_checkpoint_input on a well-formed torch.save archive (valid zip, right CRC-32s) whose
+/// data.pkl is `input` and whose storage records data/0 .. data/7 hold 64 bytes each: fuzzes
+/// the pickle check and LibTorch's unpickler behind it, which byte-level mutations of a whole
+/// file rarely reach (every change breaks a CRC-32).
+std::string check_checkpoint_pickle_input(std::string_view input);
+
 }  // namespace qkv::fuzz

@@ -64,6 +64,10 @@ TEST(FuzzRegression, CheckpointSeedsAndCrashersHoldTheProperty) {
   replay("checkpoint", fuzz::check_checkpoint_input, 3);
 }
 
+TEST(FuzzRegression, CheckpointPickleSeedsAndCrashersHoldTheProperty) {
+  replay("checkpoint_pickle", fuzz::check_checkpoint_pickle_input, 3);
+}
+
 // Crasher config/invalid_utf8_string_changes_on_round_trip.yaml: yaml-cpp read a path with a
 // byte that is not UTF-8 and wrote it back as U+FFFD, so a saved run config named another file.
 // Configs (and --set values) must be UTF-8, and the error names the line.

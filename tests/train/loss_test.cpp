@@ -48,5 +48,34 @@ TEST(LabelSmoothedLoss, GradientFlowsOnlyThroughRealTokens) {
   EXPECT_EQ(logits.grad()[0][1].abs().sum().item<float>(), 0.0f);
 }
 
+// float32 on CPU takes the fused path of loss.cpp; float64 the composite of LibTorch ops.
+TEST(LabelSmoothedLoss, FusedFloat32PathMatchesFloat64ValuesAndGradients) {
+  torch::manual_seed(4);
+  auto logits64 = (3 * torch::randn({4, 6, 300}, torch::kFloat64)).requires_grad_(true);
+  auto logits32 = logits64.detach().to(torch::kFloat32).requires_grad_(true);
+  auto targets = torch::randint(1, 300, {4, 6}, torch::kInt64);
+  targets.index_put_({1, torch::indexing::Slice(2)}, 0);  // padding
+  const double eps = 0.1;
+  auto ours = label_smoothed_loss(logits32, targets, eps, /*pad_id=*/0);
+  auto reference = label_smoothed_loss(logits64, targets, eps, /*pad_id=*/0);
+  EXPECT_EQ(ours.smoothed_sum.scalar_type(), torch::kFloat32);
+  EXPECT_NEAR(ours.smoothed_sum.item<double>(), reference.smoothed_sum.item<double>(), 1e-4);
+  EXPECT_NEAR(ours.nll_sum.item<double>(), reference.nll_sum.item<double>(), 1e-4);
+  EXPECT_FALSE(ours.nll_sum.requires_grad());
+  EXPECT_EQ(ours.num_tokens.item<int64_t>(), reference.num_tokens.item<int64_t>());
+  (ours.smoothed_sum * 0.5).backward();
+  (reference.smoothed_sum * 0.5).backward();
+  EXPECT_TRUE(torch::allclose(logits32.grad().to(torch::kFloat64), logits64.grad(), 1e-4, 1e-7));
+  EXPECT_EQ(logits32.grad()[1][3].abs().sum().item<float>(), 0.0F);  // padded position
+}
+
+TEST(LabelSmoothedLoss, FusedPathRejectsOutOfRangeTargetsAndASecondBackward) {
+  auto logits = torch::zeros({1, 2, 5}, torch::requires_grad());
+  EXPECT_THROW(label_smoothed_loss(logits, torch::tensor({{1, 9}}), 0.1, 0), c10::Error);
+  auto loss = label_smoothed_loss(logits, torch::tensor({{1, 2}}), 0.1, 0).smoothed_sum;
+  loss.backward({}, /*retain_graph=*/true);
+  EXPECT_THROW(loss.backward(), c10::Error);
+}
+
 }  // namespace
 }  // namespace qkv

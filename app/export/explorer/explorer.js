@@ -68,6 +68,23 @@
     for (let i = 0; i < binary.length; ++i) bytes[i] = binary.charCodeAt(i);
     return new Float32Array(bytes.buffer);
   }
+  // Token labels with SentencePiece's word-start mark "▁" in light grey (as in the PNGs).
+  const MARK = '\u2581';
+  function tokenLabel(text) {
+    const span = el('span');
+    text.split(MARK).forEach((part, n) => {
+      if (n) span.append(el('span', {class: 'mark', text: MARK}));
+      if (part) span.append(part);
+    });
+    return span;
+  }
+  function svgTokenLabel(node, text) {
+    text.split(MARK).forEach((part, n) => {
+      if (n) node.append(svgEl('tspan', {class: 'mark'}, MARK));
+      if (part) node.append(document.createTextNode(part));
+    });
+    return node;
+  }
   const measureContext = document.createElement('canvas').getContext('2d');
   function textWidth(text, font) {
     measureContext.font = font;
@@ -220,7 +237,7 @@
   function drawHeadView(container, qLabels, kLabels, weights, Tk, opts) {
     const font = '13px "DejaVu Sans", sans-serif';
     const leftWidth = Math.max(60, ...qLabels.map((t) => textWidth(t, font))) + 12;
-    const rightWidth = Math.max(60, ...kLabels.map((t) => textWidth(t, font))) + 60;
+    const rightWidth = Math.max(60, ...kLabels.map((t) => textWidth(t, font))) + 72;
     const gap = 170, rowHeight = 21, top = 26;
     const height = top + Math.max(qLabels.length, kLabels.length) * rowHeight + 6;
     const svg = svgEl('svg', {class: 'headview', width: leftWidth + gap + rightWidth, height});
@@ -231,8 +248,8 @@
     const y = (i) => top + i * rowHeight + rowHeight / 2;
     qLabels.forEach((label, i) => {
       const rect = svgEl('rect', {x: 0, y: y(i) - rowHeight / 2 + 1, width: leftWidth - 2, height: rowHeight - 2, fill: 'transparent'});
-      const text = svgEl('text', {x: leftWidth - 6, y: y(i) + 4, 'text-anchor': 'end', 'data-query': i,
-        class: i === opts.selected ? 'selected' : ''}, label);
+      const text = svgTokenLabel(svgEl('text', {x: leftWidth - 6, y: y(i) + 4, 'text-anchor': 'end', 'data-query': i,
+        class: i === opts.selected ? 'selected' : ''}), label);
       for (const node of [rect, text]) {
         node.addEventListener('mouseenter', () => opts.hover(i, null));
         node.addEventListener('mouseleave', () => opts.hover(null, null));
@@ -243,8 +260,8 @@
     });
     kLabels.forEach((label, j) => {
       const rect = svgEl('rect', {x: leftWidth + gap, y: y(j) - rowHeight / 2 + 1, width: rightWidth - 50, height: rowHeight - 2, fill: 'transparent'});
-      const text = svgEl('text', {x: leftWidth + gap + 6, y: y(j) + 4, 'data-key': j}, label);
-      const weight = svgEl('text', {class: 'weight', x: leftWidth + gap + rightWidth - 48, y: y(j) + 4}, '');
+      const text = svgTokenLabel(svgEl('text', {x: leftWidth + gap + 6, y: y(j) + 4, 'data-key': j}), label);
+      const weight = svgEl('text', {class: 'weight', x: leftWidth + gap + rightWidth - 50, y: y(j) + 4}, '');
       for (const node of [rect, text]) {
         node.addEventListener('mouseenter', () => opts.hover(null, j));
         node.addEventListener('mouseleave', () => opts.hover(null, null));
@@ -283,14 +300,14 @@
     const side = Math.max(14, Math.min(30, Math.floor(560 / Math.max(Tq, Tk))));
     const table = el('table', {class: 'heatmap'});
     const head = el('tr', {}, el('th', {class: 'corner', text: 'queries ↓  keys →'}));
-    const colHeads = kLabels.map((label) => el('th', {class: 'col'}, el('div', {text: label})));
+    const colHeads = kLabels.map((label) => el('th', {class: 'col'}, el('div', {}, tokenLabel(label))));
     head.append(...colHeads);
     table.append(el('thead', {}, head));
     const body = el('tbody');
     const rowHeads = [], rows = [];
     for (let i = 0; i < Tq; ++i) {
-      const th = el('th', {class: 'row', text: qLabels[i], onclick: () => opts.select(i),
-        onmouseenter: () => opts.hover(i, null), onmouseleave: () => opts.hover(null, null)});
+      const th = el('th', {class: 'row', onclick: () => opts.select(i),
+        onmouseenter: () => opts.hover(i, null), onmouseleave: () => opts.hover(null, null)}, tokenLabel(qLabels[i]));
       const tr = el('tr', {class: i === opts.selected ? 'selected' : ''}, th);
       for (let j = 0; j < Tk; ++j) {
         const w = weights[i * Tk + j];
@@ -366,7 +383,7 @@
     for (const r of ex.rows) {
       table.append(el('tr', {class: r.masked ? 'masked' : r === top ? 'top' : ''},
           el('td', {class: 'num', text: String(r.j)}),
-          el('td', {class: 'token', text: kLabels[r.j]}),
+          el('td', {class: 'token'}, tokenLabel(kLabels[r.j])),
           el('td', {}, vectorView(r.k, false)),
           el('td', {class: 'num', text: fmt(r.dot)}),
           el('td', {class: 'num', text: fmt(r.score)}),
@@ -382,7 +399,7 @@
     const values = el('table', {}, el('tr', {}, ...['j', 'key token', 'weight', `value vector v_j (${s.Dh})`].map((h, n) => el('th', {class: n === 1 ? 'token' : '', text: h}))));
     for (const r of [...ex.rows].filter((x) => !x.masked).sort((a, b) => b.weight - a.weight)) {
       values.append(el('tr', {class: r === top ? 'top' : ''}, el('td', {class: 'num', text: String(r.j)}),
-          el('td', {class: 'token', text: kLabels[r.j]}), el('td', {class: 'num', text: fmt(r.weight)}), el('td', {}, vectorView(r.v, false))));
+          el('td', {class: 'token'}, tokenLabel(kLabels[r.j])), el('td', {class: 'num', text: fmt(r.weight)}), el('td', {}, vectorView(r.v, false))));
     }
     explainer.append(values, el('p', {text: 'output = Σ_j weight_j · v_j:'}), vectorView(ex.out, true),
         el('p', {class: `check ${ex.outputError < 1e-4 ? '' : 'bad'}`, text: `Recorded head output (model/attention.cpp, head_outputs): largest difference ${ex.outputError.toExponential(1)}.`}),
@@ -444,7 +461,32 @@
         el('span', {}, el('label', {text: 'Step'}), slider, ' ', el('span', {class: 'step-label', text: `step ${snapshot.step} (${tl.index + 1} of ${timeline.length})`})),
         el('span', {}, el('label', {text: 'Layer'}), layerPick), el('span', {}, el('label', {text: 'Head'}), headPick)));
     timelineSection.append(el('p', {}, el('b', {text: 'translation at this step: '}), probe.translation));
-    const maps = probe.cross_attn[tl.layer];
+    const weights = probeWeights(probe);
+    const qLabels = probe.target_tokens.map((t, i) => `${t} → ${probe.predicted_tokens[i]}`);
+    drawHeatmap(timelineSection, qLabels, probe.source_tokens, weights, () => false, {selected: -1, hover: () => {}, select: () => {}});
+    // Every step at once, small: how the alignment forms. Click one to select it.
+    const strip = el('div', {class: 'filmstrip', id: 'timeline-filmstrip'});
+    timeline.forEach((snap, index) => {
+      const p = snap.probes[Math.min(tl.probe, snap.probes.length - 1)];
+      const Tq = p.target_tokens.length, Tk = p.source_tokens.length;
+      const side = Math.max(3, Math.floor(110 / Math.max(Tq, Tk)));
+      const canvas = el('canvas', {width: Tk * side, height: Tq * side});
+      const context = canvas.getContext('2d');
+      const w = probeWeights(p);
+      for (let i = 0; i < Tq; ++i) {
+        for (let j = 0; j < Tk; ++j) {
+          context.fillStyle = blue(w[i * Tk + j]);
+          context.fillRect(j * side, i * side, side, side);
+        }
+      }
+      strip.append(el('figure', {class: index === tl.index ? 'current' : '', title: p.translation,
+        onclick: () => { tl.index = index; renderTimeline(); }}, canvas, el('figcaption', {text: `step ${snap.step}`})));
+    });
+    timelineSection.append(el('h3', {text: 'All validations (rows = queries, columns = keys; click one)'}), strip);
+  }
+  // Cross-attention of one probe at tl.layer, one head or the mean of heads: Float32Array [Tq * Tk].
+  function probeWeights(probe) {
+    const maps = probe.cross_attn[Math.min(tl.layer, probe.cross_attn.length - 1)];
     const Tq = probe.target_tokens.length, Tk = probe.source_tokens.length;
     const weights = new Float32Array(Tq * Tk);
     maps.forEach((m, h) => {
@@ -452,8 +494,7 @@
       const share = tl.head === 'mean' ? 1 / maps.length : 1;
       m.forEach((row, i) => row.forEach((w, j) => { weights[i * Tk + j] += w * share; }));
     });
-    const qLabels = probe.target_tokens.map((t, i) => `${t} → ${probe.predicted_tokens[i]}`);
-    drawHeatmap(timelineSection, qLabels, probe.source_tokens, weights, () => false, {selected: -1, hover: () => {}, select: () => {}});
+    return weights;
   }
 
   // ---------- self-test (#selftest): every view, every recomputation ----------
@@ -501,6 +542,9 @@
         renderTimeline();
         if (timelineSection.querySelectorAll('tbody tr').length !== probe.target_tokens.length) {
           problems.push(`timeline step ${snapshot.step} probe ${p}: heatmap rows`);
+        }
+        if (timelineSection.querySelectorAll('.filmstrip canvas').length !== timeline.length) {
+          problems.push(`timeline step ${snapshot.step} probe ${p}: filmstrip`);
         }
       });
     });

@@ -1,0 +1,27 @@
+// Dropout for training, fused with the op it follows where that saves a pass over memory:
+// plain dropout (embeddings, attention weights), x + dropout(y) (residual connections) and
+// dropout(relu(x)) (feed-forward hidden layer).
+//
+// Semantics are torch::dropout's: in training each element is kept with probability 1 - p and
+// scaled by 1 / (1 - p); outside training (or with p = 0) the op is the identity. The random
+// keep decisions come from a counter-based hash seeded from LibTorch's default CPU generator
+// (so torch::manual_seed makes runs repeatable); backward regenerates the mask from the seed
+// instead of storing it. Float32 CPU tensors take the fast path; anything else falls back to
+// torch::dropout with the same semantics.
+#pragma once
+
+#include <torch/torch.h>
+
+namespace qkv {
+
+/// dropout(x), x any shape; returns x's shape. (Not named `dropout`: with a Tensor argument,
+/// argument-dependent lookup would make calls ambiguous with at::dropout.)
+torch::Tensor apply_dropout(const torch::Tensor& x, double p, bool training);
+
+/// x + dropout(y): x and y of the same shape (the residual sum of one sublayer).
+torch::Tensor add_dropout(const torch::Tensor& x, const torch::Tensor& y, double p, bool training);
+
+/// dropout(relu(x)).
+torch::Tensor relu_dropout(const torch::Tensor& x, double p, bool training);
+
+}  // namespace qkv
