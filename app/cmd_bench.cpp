@@ -14,7 +14,7 @@ void add_bench_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "bench",
       "Benchmark training or decoding speed like ../shared/bench/peer_transformer.py (JSON)");
-  cmd->add_option("mode", *mode, "train | greedy | beam | gemm")->required();
+  cmd->add_option("mode", *mode, "train | greedy | beam | gemm | translate")->required();
   cmd->add_option("--vocab", o->vocab)->capture_default_str();
   cmd->add_option("--d-model", o->d_model)->capture_default_str();
   cmd->add_option("--heads", o->heads)->capture_default_str();
@@ -26,10 +26,15 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--src-len", o->src_len)->capture_default_str();
   cmd->add_option("--tgt-len", o->tgt_len)->capture_default_str();
   cmd->add_option("--max-len", o->max_len, "greedy/beam: tokens generated")->capture_default_str();
-  cmd->add_option("--beam", o->beam, "beam mode: beam size")->capture_default_str();
+  cmd->add_option("--beam", o->beam, "beam and translate modes: beam size (1 = greedy)")
+      ->capture_default_str();
+  cmd->add_option("--model", o->model, "translate: run directory");
+  cmd->add_option("--input",
+                  o->input,
+                  "translate: source sentences, one per line (default: the run's test split)");
   cmd->add_option("--warmup-steps", o->warmup_steps)->capture_default_str();
   cmd->add_option("--steps", o->steps, "train: timed steps")->capture_default_str();
-  cmd->add_option("--runs", o->runs, "greedy/beam: timed decodes")->capture_default_str();
+  cmd->add_option("--runs", o->runs, "greedy/beam/translate: timed passes")->capture_default_str();
   cmd->add_option("--threads", o->threads, "torch intra-op threads (0 = qkv's default)")
       ->capture_default_str();
   cmd->add_option("--seed", o->seed)->capture_default_str();

@@ -9,10 +9,14 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "data/prepare.h"
+#include "data/text_file.h"
 #include "model/search.h"
 #include "model/transformer.h"
+#include "train/loaded_run.h"
 #include "train/loss.h"
 #include "train/threads.h"
+#include "train/translator.h"
 
 extern "C" int openblas_get_num_threads() __attribute__((weak));
 
@@ -215,6 +219,52 @@ nlohmann::ordered_json run_gemm(const BenchOptions& a) {
 
 }  // namespace
 
+// translate: a trained run end to end on real sentences: tokenizer, batching (sorted by
+// length), KV-cached greedy or beam search, detokenising; `runs` passes, median reported.
+nlohmann::ordered_json run_translate(const BenchOptions& a) {
+  if (a.model.empty()) throw std::invalid_argument("bench translate: --model RUN_DIR is required");
+  LoadedRun loaded = load_run(a.model);
+  std::vector<std::string> sources;
+  std::string input = a.input;
+  if (input.empty()) {
+    const PreparedCorpus corpus = prepare_corpus(loaded.config.data);
+    if (corpus.test.source.empty())
+      throw std::runtime_error("bench translate: the run's corpus has no test split (use --input)");
+    input = corpus.test.source.string();
+  }
+  sources = read_text_lines(input);
+  if (sources.empty()) throw std::invalid_argument("bench translate: " + input + " is empty");
+  Translator translator(loaded.model, *loaded.tokenizer);
+  TranslateOptions options;
+  options.decode = loaded.config.decode;
+  options.decode.beam_size = a.beam;
+  int64_t target_tokens = 0;
+  std::vector<double> times;
+  for (int64_t run = 0; run < a.runs; ++run) {
+    int64_t tokens = 0;
+    times.push_back(seconds_of([&] {
+      for (const auto& hypotheses : translator.translate(sources, options)) {
+        tokens += static_cast<int64_t>(hypotheses.front().tokens.size());
+      }
+    }));
+    target_tokens = tokens;
+  }
+  const double t = median(times);
+  nlohmann::ordered_json r;
+  r["mode"] = "translate";
+  r["model"] = a.model;
+  r["input"] = input;
+  r["beam"] = a.beam;
+  r["params"] = count(*loaded.model);
+  r["sentences"] = sources.size();
+  r["target_tokens"] = target_tokens;
+  r["s_median"] = t;
+  r["s_min"] = *std::min_element(times.begin(), times.end());
+  r["sentences_per_s"] = static_cast<double>(sources.size()) / t;
+  r["target_tokens_per_s"] = static_cast<double>(target_tokens) / t;
+  return r;
+}
+
 std::string run_benchmark(const std::string& mode, const BenchOptions& a) {
   for (int64_t v : {a.vocab,
                     a.d_model,
@@ -242,10 +292,14 @@ std::string run_benchmark(const std::string& mode, const BenchOptions& a) {
     result = run_decode(a, true);
   else if (mode == "gemm")
     result = run_gemm(a);
+  else if (mode == "translate")
+    result = run_translate(a);
   else
-    throw std::invalid_argument("bench: unknown mode '" + mode + "' (train, greedy, beam, gemm)");
+    throw std::invalid_argument("bench: unknown mode '" + mode +
+                                "' (train, greedy, beam, gemm, translate)");
   const nlohmann::ordered_json env = environment(a, threads);
   for (const auto& item : env.items()) result[item.key()] = item.value();
+  if (mode == "translate") result.erase("config");  // the run's own model, not the shape flags
   return result.dump();
 }
 

@@ -25,9 +25,11 @@ struct BenchOptions {
   int64_t runs = 3;     // greedy/beam: timed decodes
   int64_t threads = 0;  // torch intra-op threads; 0 = qkv's default
   int64_t seed = 0;
+  std::string model;  // translate: run directory
+  std::string input;  // translate: source sentences, one per line (default: the run's test split)
 };
 
-/// Runs `mode` (train | greedy | beam | gemm) and returns one JSON object as text. Throws
+/// Runs `mode` (train | greedy | beam | gemm | translate) and returns one JSON object as text. Throws
 /// std::invalid_argument for an unknown mode or bad sizes.
 std::string run_benchmark(const std::string& mode, const BenchOptions& options);
 

@@ -10,6 +10,7 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <vector>
@@ -115,8 +116,8 @@ class SmoothedLossFunction : public torch::autograd::Function<SmoothedLossFuncti
     at::parallel_for(0, rows, /*grain_size=*/16, [&](int64_t begin, int64_t end) {
       for (int64_t n = begin; n < end; ++n) {
         float* row = g + n * vocab;
-        if (inv[n] == 0.0F) {  // padding
-          vecmath::scale_shift(row, vocab, 0.0F, 0.0F);
+        if (inv[n] == 0.0F) {  // padding: forward never wrote this row, so it holds old memory
+          std::fill(row, row + vocab, 0.0F);  // (0 * garbage is NaN when the garbage is inf)
           continue;
         }
         vecmath::scale_shift(row, vocab, scale * inv[n], -spread);

@@ -49,9 +49,16 @@ fs::path RunDir::resolve_checkpoint(const std::string& which) const {
     if (auto last = latest_checkpoint()) return *last;  // no validation has run yet
   } else if (which == "last") {
     if (auto last = latest_checkpoint()) return *last;
+  } else if (which == "average") {
+    if (fs::exists(average_checkpoint())) return average_checkpoint();
+    if (fs::is_directory(root_)) {
+      throw std::runtime_error("run directory " + root_.string() +
+                               " has no average.pt (make one: qkv average --model " +
+                               root_.string() + ")");
+    }
   } else {
     if (fs::exists(which)) return which;
-    throw std::runtime_error("checkpoint " + which + " does not exist (use best, last or a path)");
+    throw std::runtime_error("checkpoint " + which + " does not exist (use best, last, average or a path)");
   }
   if (!fs::is_directory(root_)) {
     throw std::runtime_error("run directory " + root_.string() + " does not exist");

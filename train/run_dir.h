@@ -1,7 +1,7 @@
 // The run directory: everything `translate`, `evaluate` and `attention` need, and nothing else.
 //   RUN/config.yaml        resolved config
 //   RUN/spm.model          tokenizer
-//   RUN/checkpoints/step-<N>.pt, best.pt   torch.load-able checkpoints
+//   RUN/checkpoints/step-<N>.pt, best.pt   torch.load-able checkpoints (average.pt: qkv average)
 //   RUN/metrics.jsonl      one JSON object per logged step and per validation
 //   RUN/train.log          log file
 //   RUN/loss.png           training curves (loss, validation loss and BLEU)
@@ -29,12 +29,14 @@ class RunDir {
   std::filesystem::path loss_plot() const { return root_ / "loss.png"; }
   std::filesystem::path step_checkpoint(int64_t step) const;
   std::filesystem::path best_checkpoint() const { return checkpoints() / "best.pt"; }
+  /// Written by `qkv average`.
+  std::filesystem::path average_checkpoint() const { return checkpoints() / "average.pt"; }
 
   /// step-<N>.pt files, oldest (lowest step) first.
   std::vector<std::filesystem::path> step_checkpoints() const;
   /// The step checkpoint with the highest step, if any.
   std::optional<std::filesystem::path> latest_checkpoint() const;
-  /// Resolves "best", "last" or a path to a checkpoint file; throws std::runtime_error naming
+  /// Resolves "best", "last", "average" or a path to a checkpoint file; throws std::runtime_error naming
   /// the run directory when there is none.
   std::filesystem::path resolve_checkpoint(const std::string& which) const;
   /// Deletes all but the newest `keep` step checkpoints (best.pt is a separate file).

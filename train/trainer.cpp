@@ -6,6 +6,7 @@
 #include "train/trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <fmt/format.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
@@ -22,6 +23,7 @@
 #include "data/special_tokens.h"
 #include "data/tokenizer.h"
 #include "model/transformer.h"
+#include "train/attention_maps.h"
 #include "train/checkpoint.h"
 #include "train/loss.h"
 #include "train/loss_plot.h"
@@ -40,6 +42,9 @@ namespace fs = std::filesystem;
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Consecutive steps with an inf/NaN loss or gradient after which training stops.
+constexpr int64_t kMaxNonFiniteSteps = 5;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -65,14 +70,20 @@ class RunLogFile {
     sink_ = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path.string());
     sink_->set_pattern("[%Y-%m-%d %H:%M:%S %l] %v");
     spdlog::default_logger()->sinks().push_back(sink_);
+    // Flush every line, so that `tail -f RUN/train.log` follows a run (a line every
+    // train.log_every steps costs nothing).
+    previous_flush_level_ = spdlog::default_logger()->flush_level();
+    spdlog::default_logger()->flush_on(spdlog::level::info);
   }
   ~RunLogFile() {
+    spdlog::default_logger()->flush_on(previous_flush_level_);
     auto& sinks = spdlog::default_logger()->sinks();
     sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
   }
 
  private:
   spdlog::sink_ptr sink_;
+  spdlog::level::level_enum previous_flush_level_ = spdlog::level::off;
 };
 
 // Removes a run directory this process created if training fails before any checkpoint.
@@ -272,6 +283,7 @@ TrainSummary train_model(const ExperimentConfig& config, const TrainOptions& opt
   auto window_start = Clock::now();
   int64_t window_tokens = 0;
   torch::Tensor window_loss = torch::zeros({}, torch::kFloat64);
+  int64_t non_finite_in_a_row = 0;  // steps skipped because the loss or gradient was inf/NaN
   int64_t last_checkpoint_step = options.resume ? step : -1;
 
   auto save = [&](const char* why) {
@@ -333,6 +345,7 @@ TrainSummary train_model(const ExperimentConfig& config, const TrainOptions& opt
     MetricsRecord record{"valid", step, last_metrics};
     record.values["best"] = improved ? 1.0 : 0.0;
     metrics.append(record);
+    save_probe_attention(translator, tc.probe_sentences, step, run.attention());
     const fs::path path = save("validation");
     if (improved) run.mark_best(path);
   };
@@ -362,16 +375,35 @@ TrainSummary train_model(const ExperimentConfig& config, const TrainOptions& opt
       batches.push_back(stream.next());
       step_tokens += batches.back().num_target_tokens;
     }
+    double step_loss = 0;  // CPU scalars: reading them costs no device sync
     for (const Batch& batch : batches) {
       const auto logits = model->forward(batch.src, batch.tgt_in);  // [B, T, V]
       const TokenLoss loss = label_smoothed_loss(logits, batch.tgt_out, tc.label_smoothing, kPadId);
       // Normalise by the tokens of the whole step so accumulation equals one big batch.
       (loss.smoothed_sum / static_cast<double>(step_tokens)).backward();
-      window_loss += loss.smoothed_sum.detach().to(torch::kFloat64);
+      step_loss += loss.smoothed_sum.item<double>();
     }
-    if (tc.clip_norm > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), tc.clip_norm);
-    optimizer.step();
+    const double grad_norm =
+        tc.clip_norm > 0 ? torch::nn::utils::clip_grad_norm_(model->parameters(), tc.clip_norm)
+                         : 0.0;
     ++step;
+    // One inf/NaN update would poison every weight for good: skip it, and stop with a clear
+    // error if it keeps happening (the run's last checkpoint stays as it was).
+    if (!std::isfinite(step_loss) || !std::isfinite(grad_norm)) {
+      ++non_finite_in_a_row;
+      spdlog::warn("[train] step {}: loss or gradient norm is not finite, update skipped", step);
+      if (non_finite_in_a_row >= kMaxNonFiniteSteps) {
+        throw std::runtime_error(fmt::format(
+            "training diverged: loss or gradient not finite in {} steps in a row (step {}); "
+            "try a lower train.learning_rate or more train.warmup_steps",
+            non_finite_in_a_row,
+            step));
+      }
+    } else {
+      non_finite_in_a_row = 0;
+      optimizer.step();
+      window_loss += step_loss;
+    }
     tokens_this_run += step_tokens;
     window_tokens += step_tokens;
 

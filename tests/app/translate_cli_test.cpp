@@ -113,6 +113,38 @@ TEST_F(TranslateCli, EvaluateScoresTheRunsTestSplitAndBadFlagsFail) {
   }
 }
 
+TEST_F(TranslateCli, AverageWritesACheckpointThatTranslates) {
+  // Without average.pt, --checkpoint average names the command that makes it.
+  const auto missing = run_qkv({"translate", "--model", run_dir(), "--checkpoint", "average", "x"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("qkv average --model"));
+  const auto result = run_qkv({"average", "--model", run_dir(), "--last", "2"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("averaged 2 checkpoints (step-3.pt, step-6.pt)"));
+  EXPECT_TRUE(fs::exists(dir_ / "run/checkpoints/average.pt"));
+  const auto translated =
+      run_qkv({"-q", "translate", "--model", run_dir(), "--checkpoint", "average", "The house is big."});
+  ASSERT_EQ(translated.exit_code, 0) << translated.err;
+  EXPECT_EQ(lines_of(translated.out).size(), 1u);
+  const auto bad = run_qkv({"average", "--model", run_dir(), "--last", "0"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(lines_of(bad.err).size(), 1u) << bad.err;
+}
+
+TEST_F(TranslateCli, BenchTranslateTimesRealSentencesEndToEnd) {
+  std::ofstream(dir_ / "bench.en") << "The house is big.\nMy sister reads a book.\nTea?\n";
+  const auto result = run_qkv({"-q", "bench", "translate", "--model", run_dir(), "--input",
+                               (dir_ / "bench.en").string(), "--beam", "2", "--runs", "2"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("\"mode\":\"translate\""));
+  EXPECT_THAT(result.out, HasSubstr("\"beam\":2"));
+  EXPECT_THAT(result.out, HasSubstr("\"sentences\":3"));
+  EXPECT_THAT(result.out, HasSubstr("\"sentences_per_s\":"));
+  const auto missing = run_qkv({"bench", "translate"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("--model RUN_DIR is required"));
+}
+
 TEST(TranslateCliErrors, UnknownRunDirectoryIsOneClearLine) {
   const auto result = run_qkv({"translate", "--model", "/nonexistent/run", "Hello."});
   EXPECT_EQ(result.exit_code, 1);

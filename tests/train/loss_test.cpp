@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <limits>
 
 namespace qkv {
 namespace {
@@ -67,6 +68,25 @@ TEST(LabelSmoothedLoss, FusedFloat32PathMatchesFloat64ValuesAndGradients) {
   (reference.smoothed_sum * 0.5).backward();
   EXPECT_TRUE(torch::allclose(logits32.grad().to(torch::kFloat64), logits64.grad(), 1e-4, 1e-7));
   EXPECT_EQ(logits32.grad()[1][3].abs().sum().item<float>(), 0.0F);  // padded position
+}
+
+// Regression: the fused path left the padded rows of its [N, V] buffer unwritten and scaled
+// them by 0 in backward; memory that last held -inf (masked attention scores) gave NaN
+// gradients, and training turned to NaN after a few hundred steps. Freeing a buffer of inf of
+// the same size right before the loss makes the allocator likely to hand that memory back.
+TEST(LabelSmoothedLoss, FusedPathGivesZeroGradientAtPaddingWhateverTheMemoryHeld) {
+  torch::manual_seed(5);
+  auto logits = torch::randn({2, 4, 1000}).requires_grad_(true);  // 32 kB: heap, not mmap
+  auto targets = torch::randint(1, 1000, {2, 4}, torch::kInt64);
+  targets.index_put_({1, torch::indexing::Slice(1)}, 0);  // padding
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    torch::full({2, 4, 1000}, -std::numeric_limits<float>::infinity()).reset();
+    auto loss = label_smoothed_loss(logits, targets, 0.1, /*pad_id=*/0);
+    loss.smoothed_sum.backward();
+    EXPECT_TRUE(logits.grad().isfinite().all().item<bool>()) << "attempt " << attempt;
+    EXPECT_EQ(logits.grad()[1].slice(0, 1).abs().sum().item<float>(), 0.0F);
+    logits.mutable_grad().reset();
+  }
 }
 
 TEST(LabelSmoothedLoss, FusedPathRejectsOutOfRangeTargetsAndASecondBackward) {

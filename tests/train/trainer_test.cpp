@@ -11,6 +11,7 @@
 #include <fstream>
 #include <random>
 
+#include "train/attention_maps.h"
 #include "train/checkpoint.h"
 #include "train/metrics_log.h"
 #include "train/run_dir.h"
@@ -62,7 +63,8 @@ class TrainerTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  ExperimentConfig config(const std::vector<std::string>& extra = {}) const {
+  ExperimentConfig config(const std::vector<std::string>& extra = {},
+                          const std::string& yaml = "{}") const {
     std::vector<std::string> overrides = {
         "data.corpus=files",
         "data.train_source=" + (dir_ / "corpus/train.en").string(),
@@ -83,7 +85,7 @@ class TrainerTest : public ::testing::Test {
         "train.valid_max_sentences=5",
     };
     overrides.insert(overrides.end(), extra.begin(), extra.end());
-    return parse_experiment_config("{}", "test", overrides);
+    return parse_experiment_config(yaml, "test", overrides);
   }
 
   static std::vector<double> train_losses(const fs::path& run) {
@@ -121,6 +123,32 @@ TEST_F(TrainerTest, TrainingLowersTheLoss) {
   };
   EXPECT_EQ(be32(16), 900);
   EXPECT_EQ(be32(20), 500);
+}
+
+TEST_F(TrainerTest, ValidationSavesCrossAttentionOfTheProbeSentences) {
+  train_model(config({"train.max_steps=6", "train.validate_every=3"},
+                     "train:\n  probe_sentences: [\"the big dog sees the cat .\"]\n"),
+              {dir_ / "run", false});
+  const auto files = probe_attention_files(RunDir(dir_ / "run").attention());
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[0].filename(), "step-3.json");
+  EXPECT_EQ(files[1].filename(), "step-6.json");
+  std::ifstream in(files[1]);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, HasSubstr("\"source\":\"the big dog sees the cat .\""));
+  EXPECT_THAT(text, HasSubstr("\"cross_attn\":[["));
+}
+
+TEST_F(TrainerTest, DivergedTrainingStopsWithAClearError) {
+  // A learning rate of 1e30 sends the weights to inf within a few steps.
+  try {
+    train_model(config({"train.max_steps=40", "train.validate_every=40", "train.warmup_steps=1",
+                        "train.learning_rate=1e30"}),
+                {dir_ / "run", false});
+    FAIL() << "expected training to stop";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("training diverged: loss or gradient not finite in 5 steps"));
+  }
 }
 
 TEST_F(TrainerTest, InterruptedAndResumedRunReproducesTheUninterruptedOne) {
