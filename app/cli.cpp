@@ -10,6 +10,7 @@
 #include <string>
 
 #include "app/commands.h"
+#include "train/threads.h"
 
 namespace qkv {
 namespace {
@@ -39,7 +40,12 @@ int run_cli(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "Only warnings and errors in the log");
   app.require_subcommand(1);
   app.fallthrough();  // -v/-q may also follow the subcommand
-  app.parse_complete_callback([&] { setup_logging(verbose, quiet); });
+  app.parse_complete_callback([&] {
+    setup_logging(verbose, quiet);
+    // Before any tensor exists: qkv's measured thread count and CPU settings for every
+    // subcommand (train and bench apply their own --threads / train.threads again).
+    configure_threads(0);
+  });
 
   add_config_command(app);
   add_prepare_command(app);

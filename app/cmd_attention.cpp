@@ -14,6 +14,7 @@
 #include "app/commands.h"
 #include "app/decode_flags.h"
 #include "app/export/attention_export.h"
+#include "app/export/text_heatmap.h"
 #include "app/export/word_alignment.h"
 #include "train/attention_maps.h"
 #include "train/loaded_run.h"
@@ -33,6 +34,7 @@ struct AttentionCommand {
   bool vectors = false;
   bool align = false;
   std::optional<int64_t> align_layer;
+  bool show = false;
 };
 
 std::vector<std::string> read_lines(const std::string& path) {
@@ -63,13 +65,16 @@ void run(const AttentionCommand& c) {
                     c.targets.size(),
                     sentences.size()));
   }
-  if (c.out.empty() && !c.align) {
-    throw std::invalid_argument("--out: required (where to write the maps), unless --align alone");
+  if (c.out.empty() && !c.align && !c.show) {
+    throw std::invalid_argument(
+        "--out: required (where to write the maps), unless --align or --show alone");
   }
   ExportOptions formats;
   set_formats(formats, c.formats);
   formats.vectors = c.vectors;
-  if (c.align_layer && !c.align) throw std::invalid_argument("--align-layer: needs --align");
+  if (c.align_layer && !c.align && !c.show) {
+    throw std::invalid_argument("--align-layer: needs --align or --show");
+  }
 
   // 2. Load the run; collect every map of every sentence.
   LoadedRun loaded = load_run(c.decode.model, c.decode.checkpoint);
@@ -97,6 +102,16 @@ void run(const AttentionCommand& c) {
     const int64_t layer = c.align_layer ? *c.align_layer : default_alignment_layer(collected[0]);
     for (const SentenceAttention& s : collected)
       std::cout << pharaoh(align_words(s, layer)) << '\n';
+    std::cout.flush();
+  }
+
+  // 3b. Cross-attention tables on stdout.
+  if (c.show) {
+    for (const SentenceAttention& s : collected) {
+      const int64_t layer = c.align_layer ? *c.align_layer : default_alignment_layer(s);
+      std::cout << s.source_text << "\n  -> " << s.target_text << "\n"
+                << cross_attention_text(s, layer) << '\n';
+    }
     std::cout.flush();
   }
 
@@ -138,9 +153,11 @@ void add_attention_command(CLI::App& app) {
   cmd->add_flag("--align",
                 c->align,
                 "Print word alignments from cross-attention in Pharaoh format (src-tgt)");
+  cmd->add_flag(
+      "--show", c->show, "Print each sentence's cross-attention (head average, in %) as a table");
   cmd->add_option("--align-layer",
                   c->align_layer,
-                  "Decoder layer for --align (default: the last; head-averaged)");
+                  "Decoder layer for --align and --show (default: the last; head-averaged)");
   cmd->callback([c] { run(*c); });
 }
 

@@ -25,7 +25,8 @@ struct AverageOptions {
 void run_average(const AverageOptions& options) {
   const RunDir run(options.run);
   const auto inputs = last_step_checkpoints(run.root(), options.last);
-  const auto out = options.out.empty() ? run.average_checkpoint() : std::filesystem::path(options.out);
+  const auto out =
+      options.out.empty() ? run.average_checkpoint() : std::filesystem::path(options.out);
   const Checkpoint average = average_checkpoints(inputs);
   save_checkpoint(average, out);
   std::string names;
@@ -42,12 +43,12 @@ void run_average(const AverageOptions& options) {
 void add_average_command(CLI::App& app) {
   auto options = std::make_shared<AverageOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "average", "Average the weights of a run's last N checkpoints (translate with --checkpoint average)");
+      "average",
+      "Average the weights of a run's last N checkpoints (translate with --checkpoint average)");
   cmd->add_option("-m,--model", options->run, "Run directory")->required();
   cmd->add_option("--last", options->last, "How many of the newest step checkpoints (default 3)");
-  cmd->add_option("--out",
-                  options->out,
-                  "Where to write the average (default RUN/checkpoints/average.pt)");
+  cmd->add_option(
+      "--out", options->out, "Where to write the average (default RUN/checkpoints/average.pt)");
   cmd->callback([options] { run_average(*options); });
 }
 

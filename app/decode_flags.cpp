@@ -7,7 +7,9 @@ namespace qkv {
 
 void add_decode_flags(CLI::App& cmd, DecodeFlags& flags) {
   cmd.add_option("-m,--model", flags.model, "Run directory written by qkv train")->required();
-  cmd.add_option("--checkpoint", flags.checkpoint, "best, last, average (see qkv average) or a checkpoint file")
+  cmd.add_option("--checkpoint",
+                 flags.checkpoint,
+                 "best, last, average (see qkv average) or a checkpoint file")
       ->capture_default_str();
   cmd.add_option(
       "--beam", flags.beam, "Beam size (1 = greedy; default: the run's decode.beam_size)");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The quickstart: installs what qkv needs, builds it, prepares the default corpus (English-
 # German sentence pairs from Debian's trans-de-en dictionary), trains the small model (about
-# 20 minutes on 2 CPU cores), translates a few sentences and scores the test split.
+# 20 minutes on 2 CPU cores), translates a few sentences, scores the test split and shows the
+# cross-attention of one sentence (as a table here; pictures and an explorer in $run/maps).
 # Works from any directory on Debian 12, as root or as a sudo user.
 # QKV_RUN_DIR (default runs/en-de-small) and QKV_CONFIG (default configs/en-de-small.yaml)
 # change what it trains; an existing run directory is resumed, not retrained.
@@ -30,5 +31,9 @@ echo "--"
 
 echo "== scoring the test split (beam 4)"
 "$qkv" evaluate --model "$run" --beam 4
+
+echo "== attention: who the target tokens (queries) look at in the source (keys)"
+"$qkv" -q attention --model "$run" --beam 4 --show --out "$run/maps" "The weather is nice today."
+echo "   heatmaps: $run/maps/0/png/ (one per layer and type, all heads); explorer: $run/maps/index.html"
 
 echo "== done: $run holds the model (see README: translate, evaluate); loss curves in $run/loss.png"

@@ -29,8 +29,8 @@ struct BenchOptions {
   std::string input;  // translate: source sentences, one per line (default: the run's test split)
 };
 
-/// Runs `mode` (train | greedy | beam | gemm | translate) and returns one JSON object as text. Throws
-/// std::invalid_argument for an unknown mode or bad sizes.
+/// Runs `mode` (train | greedy | beam | gemm | translate) and returns one JSON object as text.
+/// Throws std::invalid_argument for an unknown mode or bad sizes.
 std::string run_benchmark(const std::string& mode, const BenchOptions& options);
 
 }  // namespace qkv

@@ -56,7 +56,7 @@ Checkpoint average_checkpoints(const std::vector<std::filesystem::path>& paths) 
 }
 
 std::vector<std::filesystem::path> last_step_checkpoints(const std::filesystem::path& run,
-                                                          int64_t count) {
+                                                         int64_t count) {
   if (count < 1) {
     throw std::runtime_error("--last must be at least 1, got " + std::to_string(count));
   }

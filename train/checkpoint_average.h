@@ -21,6 +21,6 @@ Checkpoint average_checkpoints(const std::vector<std::filesystem::path>& paths);
 /// The newest `count` step checkpoints of run directory `run` (oldest first). Throws
 /// std::runtime_error naming the run when it has none, or when `count` < 1.
 std::vector<std::filesystem::path> last_step_checkpoints(const std::filesystem::path& run,
-                                                          int64_t count);
+                                                         int64_t count);
 
 }  // namespace qkv

@@ -58,7 +58,8 @@ fs::path RunDir::resolve_checkpoint(const std::string& which) const {
     }
   } else {
     if (fs::exists(which)) return which;
-    throw std::runtime_error("checkpoint " + which + " does not exist (use best, last, average or a path)");
+    throw std::runtime_error("checkpoint " + which +
+                             " does not exist (use best, last, average or a path)");
   }
   if (!fs::is_directory(root_)) {
     throw std::runtime_error("run directory " + root_.string() + " does not exist");

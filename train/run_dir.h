@@ -36,8 +36,8 @@ class RunDir {
   std::vector<std::filesystem::path> step_checkpoints() const;
   /// The step checkpoint with the highest step, if any.
   std::optional<std::filesystem::path> latest_checkpoint() const;
-  /// Resolves "best", "last", "average" or a path to a checkpoint file; throws std::runtime_error naming
-  /// the run directory when there is none.
+  /// Resolves "best", "last", "average" or a path to a checkpoint file; throws std::runtime_error
+  /// naming the run directory when there is none.
   std::filesystem::path resolve_checkpoint(const std::string& which) const;
   /// Deletes all but the newest `keep` step checkpoints (best.pt is a separate file).
   void prune_step_checkpoints(int64_t keep) const;

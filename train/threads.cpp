@@ -1,5 +1,6 @@
 #include "train/threads.h"
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 
 #include <cstdlib>
@@ -32,6 +33,10 @@ void configure_process_once() {
       __builtin_cpu_supports("avx512vl")) {
     setenv("ATEN_CPU_CAPABILITY", "avx512", /*overwrite=*/0);
   }
+  // Denormal floats (below 1.2e-38: the tail of sharp softmaxes, and what backward multiplies
+  // them by) take a slow microcode path on x86; flushing them to zero is harmless for
+  // training. Applies to this thread and threads created from it later (torch's OpenMP pool).
+  if (std::getenv("QKV_KEEP_DENORMALS") == nullptr) at::globalContext().setFlushDenormal(true);
 #ifdef __GLIBC__
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);

@@ -19,9 +19,15 @@ using testing::run_qkv;
 const std::string kFixtures = QKV_FIXTURES_DIR;
 
 TEST(PrepareCli, DingFixtureSplitsAndCounts) {
-  const fs::path out = fs::temp_directory_path() / ("qkv_prepare_cli_" + std::to_string(::getpid()));
-  const auto result = run_qkv({"prepare", "--corpus", "ding-en-de", "--raw-dir", kFixtures + "/data/ding",
-                               "--out", out.string()});
+  const fs::path out =
+      fs::temp_directory_path() / ("qkv_prepare_cli_" + std::to_string(::getpid()));
+  const auto result = run_qkv({"prepare",
+                               "--corpus",
+                               "ding-en-de",
+                               "--raw-dir",
+                               kFixtures + "/data/ding",
+                               "--out",
+                               out.string()});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   for (const char* file : {"train.en", "train.de", "valid.en", "valid.de", "test.en", "test.de"}) {
     EXPECT_TRUE(fs::exists(out / file)) << file;
@@ -36,17 +42,22 @@ class TranslateCli : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("qkv_translate_cli_" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    const auto result = run_qkv(
-        {"-q", "train", "--config", QKV_SOURCE_DIR "/configs/en-de-tiny.yaml", "--run-dir", (dir_ / "run").string(),
-         "--set", "data.corpus=files",
-         "--set", "data.train_source=" + kFixtures + "/data/small.en",
-         "--set", "data.train_target=" + kFixtures + "/data/small.de",
-         "--set", "data.valid_source=" + kFixtures + "/data/small.en",
-         "--set", "data.valid_target=" + kFixtures + "/data/small.de",
-         "--set", "data.prepared_dir=" + (dir_ / "prepared").string(),
-         "--set", "data.vocab_size=100", "--set", "train.max_steps=6", "--set", "train.warmup_steps=2",
-         "--set", "train.validate_every=3", "--set", "train.valid_max_sentences=4"},
-        "", 600);
+    const auto result = run_qkv({"-q",        "train",
+                                 "--config",  QKV_SOURCE_DIR "/configs/en-de-tiny.yaml",
+                                 "--run-dir", (dir_ / "run").string(),
+                                 "--set",     "data.corpus=files",
+                                 "--set",     "data.train_source=" + kFixtures + "/data/small.en",
+                                 "--set",     "data.train_target=" + kFixtures + "/data/small.de",
+                                 "--set",     "data.valid_source=" + kFixtures + "/data/small.en",
+                                 "--set",     "data.valid_target=" + kFixtures + "/data/small.de",
+                                 "--set",     "data.prepared_dir=" + (dir_ / "prepared").string(),
+                                 "--set",     "data.vocab_size=100",
+                                 "--set",     "train.max_steps=6",
+                                 "--set",     "train.warmup_steps=2",
+                                 "--set",     "train.validate_every=3",
+                                 "--set",     "train.valid_max_sentences=4"},
+                                "",
+                                600);
     ASSERT_EQ(result.exit_code, 0) << result.err;
   }
   static void TearDownTestSuite() { fs::remove_all(dir_); }
@@ -56,8 +67,8 @@ class TranslateCli : public ::testing::Test {
 fs::path TranslateCli::dir_;
 
 TEST_F(TranslateCli, ArgumentsStdinAndFilesAgreeAndKeepOrder) {
-  const std::vector<std::string> sentences = {"The house is big.", "", "My sister reads a book.",
-                                              "The garden is green.", "Tea?"};
+  const std::vector<std::string> sentences = {
+      "The house is big.", "", "My sister reads a book.", "The garden is green.", "Tea?"};
   // 1. Arguments: one line per sentence, in order.
   std::vector<std::string> args = {"-q", "translate", "--model", run_dir(), "--beam", "1"};
   args.insert(args.end(), sentences.begin(), sentences.end());
@@ -74,32 +85,46 @@ TEST_F(TranslateCli, ArgumentsStdinAndFilesAgreeAndKeepOrder) {
   EXPECT_EQ(lines_of(by_stdin.out), expected);
   // 3. A file, in batches of a tiny budget (length-sorted inside): the order is restored.
   std::ofstream(dir_ / "in.txt") << input;
-  const auto by_file = run_qkv({"translate", "--model", run_dir(), "--beam", "1", "--max-tokens", "8",
-                                "--input", (dir_ / "in.txt").string(), "--output", (dir_ / "out.txt").string()});
+  const auto by_file = run_qkv({"translate",
+                                "--model",
+                                run_dir(),
+                                "--beam",
+                                "1",
+                                "--max-tokens",
+                                "8",
+                                "--input",
+                                (dir_ / "in.txt").string(),
+                                "--output",
+                                (dir_ / "out.txt").string()});
   ASSERT_EQ(by_file.exit_code, 0) << by_file.err;
   std::ifstream out(dir_ / "out.txt");
-  const std::string written((std::istreambuf_iterator<char>(out)), std::istreambuf_iterator<char>());
+  const std::string written((std::istreambuf_iterator<char>(out)),
+                            std::istreambuf_iterator<char>());
   EXPECT_EQ(lines_of(written), expected);
   EXPECT_THAT(by_file.err, HasSubstr("sentences/s"));  // throughput on stderr
 }
 
 TEST_F(TranslateCli, NbestScoresAndOverlongInput) {
-  const auto nbest = run_qkv({"-q", "translate", "--model", run_dir(), "--beam", "3", "--nbest", "3", "Hello."});
+  const auto nbest =
+      run_qkv({"-q", "translate", "--model", run_dir(), "--beam", "3", "--nbest", "3", "Hello."});
   ASSERT_EQ(nbest.exit_code, 0) << nbest.err;
   const auto lines = lines_of(nbest.out);
   ASSERT_EQ(lines.size(), 3u);
-  for (const auto& line : lines) EXPECT_EQ(line.rfind("0\t-", 0), 0u) << line;  // "0<TAB>-1.23<TAB>text"
+  for (const auto& line : lines)
+    EXPECT_EQ(line.rfind("0\t-", 0), 0u) << line;  // "0<TAB>-1.23<TAB>text"
   // An input longer than the model's positions is truncated with a warning, not an error.
   std::string longest;
   for (int i = 0; i < 700; ++i) longest += "house ";
-  const auto overlong = run_qkv({"translate", "--model", run_dir(), "--beam", "1", "--max-len", "5"}, longest + "\n");
+  const auto overlong =
+      run_qkv({"translate", "--model", run_dir(), "--beam", "1", "--max-len", "5"}, longest + "\n");
   EXPECT_EQ(overlong.exit_code, 0) << overlong.err;
   EXPECT_EQ(lines_of(overlong.out).size(), 1u);
   EXPECT_THAT(overlong.err, HasSubstr("longer than"));
 }
 
 TEST_F(TranslateCli, EvaluateScoresTheRunsTestSplitAndBadFlagsFail) {
-  const auto result = run_qkv({"evaluate", "--model", run_dir(), "--split", "valid", "--beam", "2", "--json"});
+  const auto result =
+      run_qkv({"evaluate", "--model", run_dir(), "--split", "valid", "--beam", "2", "--json"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_THAT(result.out, HasSubstr("\"bleu\":"));
   EXPECT_THAT(result.out, HasSubstr("\"sentences\":40"));
@@ -122,8 +147,8 @@ TEST_F(TranslateCli, AverageWritesACheckpointThatTranslates) {
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_THAT(result.out, HasSubstr("averaged 2 checkpoints (step-3.pt, step-6.pt)"));
   EXPECT_TRUE(fs::exists(dir_ / "run/checkpoints/average.pt"));
-  const auto translated =
-      run_qkv({"-q", "translate", "--model", run_dir(), "--checkpoint", "average", "The house is big."});
+  const auto translated = run_qkv(
+      {"-q", "translate", "--model", run_dir(), "--checkpoint", "average", "The house is big."});
   ASSERT_EQ(translated.exit_code, 0) << translated.err;
   EXPECT_EQ(lines_of(translated.out).size(), 1u);
   const auto bad = run_qkv({"average", "--model", run_dir(), "--last", "0"});
@@ -133,8 +158,17 @@ TEST_F(TranslateCli, AverageWritesACheckpointThatTranslates) {
 
 TEST_F(TranslateCli, BenchTranslateTimesRealSentencesEndToEnd) {
   std::ofstream(dir_ / "bench.en") << "The house is big.\nMy sister reads a book.\nTea?\n";
-  const auto result = run_qkv({"-q", "bench", "translate", "--model", run_dir(), "--input",
-                               (dir_ / "bench.en").string(), "--beam", "2", "--runs", "2"});
+  const auto result = run_qkv({"-q",
+                               "bench",
+                               "translate",
+                               "--model",
+                               run_dir(),
+                               "--input",
+                               (dir_ / "bench.en").string(),
+                               "--beam",
+                               "2",
+                               "--runs",
+                               "2"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_THAT(result.out, HasSubstr("\"mode\":\"translate\""));
   EXPECT_THAT(result.out, HasSubstr("\"beam\":2"));

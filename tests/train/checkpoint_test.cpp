@@ -2,8 +2,6 @@
 // truncation detection, architecture mismatch, and (when python3-torch is installed) that
 // Python's torch.load reads the file.
 #include "train/checkpoint.h"
-#include "train/checkpoint_average.h"
-#include "train/run_dir.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <gmock/gmock.h>
@@ -13,6 +11,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+
+#include "train/checkpoint_average.h"
+#include "train/run_dir.h"
 
 namespace qkv {
 namespace {

@@ -118,8 +118,10 @@ TEST_F(TrainerTest, TrainingLowersTheLoss) {
   png.read(header.data(), 24);
   EXPECT_EQ(header.substr(0, 8), "\x89PNG\r\n\x1a\n");
   auto be32 = [&](int at) {
-    return (static_cast<unsigned char>(header[at]) << 24) | (static_cast<unsigned char>(header[at + 1]) << 16) |
-           (static_cast<unsigned char>(header[at + 2]) << 8) | static_cast<unsigned char>(header[at + 3]);
+    return (static_cast<unsigned char>(header[at]) << 24) |
+           (static_cast<unsigned char>(header[at + 1]) << 16) |
+           (static_cast<unsigned char>(header[at + 2]) << 8) |
+           static_cast<unsigned char>(header[at + 3]);
   };
   EXPECT_EQ(be32(16), 900);
   EXPECT_EQ(be32(20), 500);
@@ -142,7 +144,9 @@ TEST_F(TrainerTest, ValidationSavesCrossAttentionOfTheProbeSentences) {
 TEST_F(TrainerTest, DivergedTrainingStopsWithAClearError) {
   // A learning rate of 1e30 sends the weights to inf within a few steps.
   try {
-    train_model(config({"train.max_steps=40", "train.validate_every=40", "train.warmup_steps=1",
+    train_model(config({"train.max_steps=40",
+                        "train.validate_every=40",
+                        "train.warmup_steps=1",
                         "train.learning_rate=1e30"}),
                 {dir_ / "run", false});
     FAIL() << "expected training to stop";
