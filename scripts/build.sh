@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Configures and builds qkv (Release, Ninja) into build/ (or $QKV_BUILD_DIR).
+# Configures and builds qkv (Release, Ninja) into build/ (or $QKV_BUILD_DIR): everything, or
+# only the targets named as arguments (scripts/build.sh qkv: the CLI without the tests).
 # Extra CMake arguments can be passed through $QKV_CMAKE_ARGS, e.g. -DQKV_SANITIZE=address;undefined.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,4 +14,6 @@ export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_f
 mkdir -p "$build"
 cmake -S "$root" -B "$build" "${args[@]}" ${QKV_CMAKE_ARGS:-} >"$build/configure.log" 2>&1 ||
   { cat "$build/configure.log" >&2; exit 1; }
-cmake --build "$build" -j "$(nproc)"
+targets=()
+for target in "$@"; do targets+=(--target "$target"); done
+cmake --build "$build" -j "$(nproc)" "${targets[@]}"

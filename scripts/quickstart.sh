@@ -12,7 +12,7 @@ config="${QKV_CONFIG:-$root/configs/en-de-small.yaml}"
 run="${QKV_RUN_DIR:-$root/runs/$(basename "$config" .yaml)}"
 
 "$root/scripts/setup.sh"
-"$root/scripts/build.sh"
+"$root/scripts/build.sh" qkv   # the CLI only; scripts/test.sh builds the tests too
 qkv="${QKV_BUILD_DIR:-$root/build}/app/qkv"
 
 echo "== training $config into $run"
