@@ -17,6 +17,9 @@ PACKAGES=(
   trans-de-en
   python3-numpy python3-torch
 )
+# QKV_SETUP_TESTS=1 (scripts/test.sh): also what only the tests use. Headless Chromium loads
+# the attention explorer page (tests/app/export/check_explorer.sh; skipped without it).
+if [[ -n "${QKV_SETUP_TESTS:-}" ]]; then PACKAGES+=(chromium); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -3,7 +3,7 @@
 # GoogleTest suite with ctest, ending with ctest's summary. Works from any directory.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-QKV_SETUP_QUIET=1 "$root/scripts/setup.sh"
+QKV_SETUP_QUIET=1 QKV_SETUP_TESTS=1 "$root/scripts/setup.sh"
 start=$(date +%s)
 "$root/scripts/build.sh"
 echo "[test] build took $(($(date +%s) - start)) s"
