@@ -224,7 +224,6 @@ nlohmann::ordered_json run_gemm(const BenchOptions& a) {
 nlohmann::ordered_json run_translate(const BenchOptions& a) {
   if (a.model.empty()) throw std::invalid_argument("bench translate: --model RUN_DIR is required");
   LoadedRun loaded = load_run(a.model);
-  std::vector<std::string> sources;
   std::string input = a.input;
   if (input.empty()) {
     const PreparedCorpus corpus = prepare_corpus(loaded.config.data);
@@ -232,7 +231,7 @@ nlohmann::ordered_json run_translate(const BenchOptions& a) {
       throw std::runtime_error("bench translate: the run's corpus has no test split (use --input)");
     input = corpus.test.source.string();
   }
-  sources = read_text_lines(input);
+  const std::vector<std::string> sources = read_text_lines(input);
   if (sources.empty()) throw std::invalid_argument("bench translate: " + input + " is empty");
   Translator translator(loaded.model, *loaded.tokenizer);
   TranslateOptions options;

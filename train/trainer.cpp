@@ -282,7 +282,7 @@ TrainSummary train_model(const ExperimentConfig& config, const TrainOptions& opt
   int64_t tokens_this_run = 0;
   auto window_start = Clock::now();
   int64_t window_tokens = 0;
-  torch::Tensor window_loss = torch::zeros({}, torch::kFloat64);
+  double window_loss = 0;           // smoothed loss summed over the steps since the last log line
   int64_t non_finite_in_a_row = 0;  // steps skipped because the loss or gradient was inf/NaN
   int64_t last_checkpoint_step = options.resume ? step : -1;
 
@@ -413,8 +413,7 @@ TrainSummary train_model(const ExperimentConfig& config, const TrainOptions& opt
       StepReport report;
       report.step = step;
       report.epoch = stream.position().epoch + 1;
-      report.loss =
-          window_loss.item<double>() / static_cast<double>(std::max<int64_t>(window_tokens, 1));
+      report.loss = window_loss / static_cast<double>(std::max<int64_t>(window_tokens, 1));
       report.learning_rate = lr;
       report.tokens_per_second = window_seconds > 0 ? window_tokens / window_seconds : 0;
       report.elapsed_seconds = elapsed();
@@ -429,7 +428,7 @@ TrainSummary train_model(const ExperimentConfig& config, const TrainOptions& opt
                          {"elapsed_s", report.elapsed_seconds}}});
         window_start = Clock::now();
         window_tokens = 0;
-        window_loss.zero_();
+        window_loss = 0;
       }
     }
     if (step % tc.validate_every == 0) run_validation();
