@@ -157,7 +157,8 @@ void add_attention_command(CLI::App& app) {
       "--show", c->show, "Print each sentence's cross-attention (head average, in %) as a table");
   cmd->add_option("--align-layer",
                   c->align_layer,
-                  "Decoder layer for --align and --show (default: the last; head-averaged)");
+                  "Decoder layer N (from 0, as in decoder.N.cross_attn) for --align and --show "
+                  "(default: the last; head-averaged)");
   cmd->callback([c] { run(*c); });
 }
 

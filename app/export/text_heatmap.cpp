@@ -61,10 +61,10 @@ std::string cross_attention_text(const SentenceAttention& sentence, int64_t laye
   }
 
   std::string out = fmt::format(
-      "cross-attention, decoder layer {} of {}, mean of {} heads: rows = queries (decoder input "
-      "-> predicted token), columns = keys (source tokens), % of each row\n",
+      "cross-attention of decoder.{}.cross_attn (decoder layers 0-{}), mean of {} heads: rows = "
+      "queries (decoder input -> predicted token), columns = keys (source tokens), % of each row\n",
       layer,
-      sentence.decoder_layers,
+      sentence.decoder_layers - 1,
       site.weights.size(0));
   out += std::string(query_width + next_width + 4, ' ');
   for (size_t column = 0; column < columns; ++column) {

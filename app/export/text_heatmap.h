@@ -2,8 +2,8 @@
 // layer in percent, one row per query (decoder input token -> the token it predicts), one
 // column per key (source token). Each row sums to 100 (up to rounding).
 //
-//   cross-attention, decoder layer 2 of 3, mean of 4 heads: rows = queries (decoder input ->
-//   predicted token), columns = keys (source tokens), % of each row
+//   cross-attention of decoder.2.cross_attn (decoder layers 0-2), mean of 4 heads: rows =
+//   queries (decoder input -> predicted token), columns = keys (source tokens), % of each row
 //                        ▁The ▁house  ▁is  ▁big    .  </s>
 //   <s>     -> ▁Das        62      9    3     1    0    25
 //   ▁Das    -> ▁Haus        3     81    ...

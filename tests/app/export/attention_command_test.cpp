@@ -149,6 +149,27 @@ TEST_F(AttentionCommandTest, AlignPrintsOnePharaohLinePerSentence) {
   EXPECT_EQ(count, 2) << printed;
 }
 
+TEST_F(AttentionCommandTest, ShowPrintsTheCrossAttentionTableOfTheChosenLayer) {
+  const std::string last = run_attention(
+      {"--model", run().string(), "--show", "--target", "Das Haus ist groß.", "The house is big."});
+  EXPECT_THAT(last, HasSubstr("The house is big.\n  -> Das Haus ist groß.\n"));
+  // The default layer is the model's last of its 2 decoder layers.
+  EXPECT_THAT(last,
+              HasSubstr("cross-attention of decoder.1.cross_attn (decoder layers 0-1), mean of 2"));
+  EXPECT_THAT(last, HasSubstr("<s>"));
+
+  const std::string first = run_attention({"--model",
+                                           run().string(),
+                                           "--show",
+                                           "--align-layer",
+                                           "0",
+                                           "--target",
+                                           "Das Haus ist groß.",
+                                           "The house is big."});
+  EXPECT_THAT(first, HasSubstr("of decoder.0.cross_attn (decoder layers 0-1)"));
+  EXPECT_NE(first, last);
+}
+
 TEST_F(AttentionCommandTest, ErrorsNameTheFlag) {
   auto message = [&](const std::vector<std::string>& args) {
     try {

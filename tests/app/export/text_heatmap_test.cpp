@@ -29,7 +29,7 @@ TEST(CrossAttentionText, RowsAreQueriesWithTheHeadMeanInPercent) {
   const auto lines = lines_of(cross_attention_text(sentence, layer));
   const auto mean = sentence.at("decoder.1.cross_attn").weights.mean(0);  // [T, S]
   ASSERT_EQ(lines.size(), 2 + sentence.target_tokens.size());
-  EXPECT_THAT(lines[0], HasSubstr("decoder layer 1 of 2, mean of 2 heads"));
+  EXPECT_THAT(lines[0], HasSubstr("of decoder.1.cross_attn (decoder layers 0-1), mean of 2 heads"));
   EXPECT_THAT(lines[0], HasSubstr("rows = queries"));
   size_t at = 0;  // the source tokens label the columns, in order
   for (const auto& token : sentence.source_tokens) {
