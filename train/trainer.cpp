@@ -282,7 +282,7 @@ TrainSummary train_model(const ExperimentConfig& config, const TrainOptions& opt
   int64_t tokens_this_run = 0;
   auto window_start = Clock::now();
   int64_t window_tokens = 0;
-  double window_loss = 0;           // smoothed loss summed over the steps since the last log line
+  double window_loss = 0;           // label-smoothed loss summed over the tokens since the last log
   int64_t non_finite_in_a_row = 0;  // steps skipped because the loss or gradient was inf/NaN
   int64_t last_checkpoint_step = options.resume ? step : -1;
 
