@@ -10,7 +10,7 @@
 #include <string>
 
 #include "app/commands.h"
-#include "train/threads.h"
+#include "app/process_settings.h"
 
 namespace qkv {
 namespace {

@@ -6,7 +6,6 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -14,12 +13,14 @@
 #include "app/commands.h"
 #include "app/decode_flags.h"
 #include "app/export/attention_export.h"
+#include "app/export/probe_attention.h"
 #include "app/export/text_heatmap.h"
 #include "app/export/word_alignment.h"
-#include "train/attention_maps.h"
-#include "train/loaded_run.h"
-#include "train/run_dir.h"
-#include "train/translator.h"
+#include "data/io/text_file.h"
+#include "inference/attention_maps.h"
+#include "inference/loaded_run.h"
+#include "inference/translator.h"
+#include "train/checkpoint/run_dir.h"
 
 namespace qkv {
 namespace {
@@ -37,24 +38,19 @@ struct AttentionCommand {
   bool show = false;
 };
 
-std::vector<std::string> read_lines(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read --input " + path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!line.empty()) lines.push_back(line);
-  }
-  return lines;
-}
-
-void run(const AttentionCommand& c) {
-  // 1. What to look at, checked before the model is loaded.
+// The sentences to look at: the arguments, then every non-empty line of --input.
+std::vector<std::string> sentences_of(const AttentionCommand& c) {
   std::vector<std::string> sentences = c.sentences;
   if (!c.input.empty()) {
-    const auto lines = read_lines(c.input);
-    sentences.insert(sentences.end(), lines.begin(), lines.end());
+    for (std::string& line : read_text_lines(c.input)) {
+      if (!line.empty()) sentences.push_back(std::move(line));
+    }
   }
+  return sentences;
+}
+
+// Flag checks that need no model, so that mistakes fail before the run is loaded.
+void check_flags(const AttentionCommand& c, const std::vector<std::string>& sentences) {
   if (sentences.empty()) {
     throw std::invalid_argument("attention: give at least one SENTENCE (or --input FILE)");
   }
@@ -69,17 +65,14 @@ void run(const AttentionCommand& c) {
     throw std::invalid_argument(
         "--out: required (where to write the maps), unless --align or --show alone");
   }
-  ExportOptions formats;
-  set_formats(formats, c.formats);
-  formats.vectors = c.vectors;
-  if (c.align_layer && !c.align && !c.show) {
-    throw std::invalid_argument("--align-layer: needs --align or --show");
-  }
+}
 
-  // 2. Load the run; collect every map of every sentence.
-  LoadedRun loaded = load_run(c.decode.model, c.decode.checkpoint);
+// Every map of every sentence: decoded, or teacher-forced with its --target.
+std::vector<SentenceAttention> collect(const AttentionCommand& c,
+                                       const std::vector<std::string>& sentences,
+                                       LoadedRun& loaded,
+                                       bool projections) {
   const TranslateOptions options = translate_options(c.decode, loaded.config);
-  const bool projections = !c.out.empty() && needs_projections(formats);
   Translator translator(loaded.model, *loaded.tokenizer);
   std::vector<SentenceAttention> collected;
   for (size_t i = 0; i < sentences.size(); ++i) {
@@ -96,16 +89,17 @@ void run(const AttentionCommand& c) {
                  s.forced ? " (given target)" : "",
                  s.target_text);
   }
+  return collected;
+}
 
-  // 3. Alignments on stdout, one line per sentence.
+// --align: one Pharaoh line per sentence; --show: each sentence's cross-attention table.
+void print_alignments(const AttentionCommand& c, const std::vector<SentenceAttention>& collected) {
   if (c.align) {
     const int64_t layer = c.align_layer ? *c.align_layer : default_alignment_layer(collected[0]);
     for (const SentenceAttention& s : collected)
       std::cout << pharaoh(align_words(s, layer)) << '\n';
     std::cout.flush();
   }
-
-  // 3b. Cross-attention tables on stdout.
   if (c.show) {
     for (const SentenceAttention& s : collected) {
       const int64_t layer = c.align_layer ? *c.align_layer : default_alignment_layer(s);
@@ -114,20 +108,41 @@ void run(const AttentionCommand& c) {
     }
     std::cout.flush();
   }
+}
 
-  // 4. Files.
-  if (!c.out.empty()) {
-    formats.title = fmt::format("run {} · checkpoint {} (step {})",
-                                c.decode.model,
-                                loaded.checkpoint.filename().string(),
-                                loaded.step);
-    formats.timeline_files = probe_attention_files(RunDir(c.decode.model).attention());
-    const int64_t files = export_attention(c.out, collected, formats);
-    spdlog::info("[attention] wrote {} files to {}{}",
-                 files,
-                 c.out,
-                 formats.html ? fmt::format(" (open {}/index.html)", c.out) : "");
+void write_files(const AttentionCommand& c,
+                 const std::vector<SentenceAttention>& collected,
+                 const LoadedRun& loaded,
+                 ExportOptions formats) {
+  formats.title = fmt::format("run {} · checkpoint {} (step {})",
+                              c.decode.model,
+                              loaded.checkpoint.filename().string(),
+                              loaded.step);
+  formats.timeline_files = probe_attention_files(RunDir(c.decode.model).attention());
+  const int64_t files = export_attention(c.out, collected, formats);
+  spdlog::info("[attention] wrote {} files to {}{}",
+               files,
+               c.out,
+               formats.html ? fmt::format(" (open {}/index.html)", c.out) : "");
+}
+
+void run(const AttentionCommand& c) {
+  // 1. What to look at, checked before the model is loaded.
+  const std::vector<std::string> sentences = sentences_of(c);
+  check_flags(c, sentences);
+  ExportOptions formats;
+  set_formats(formats, c.formats);
+  formats.vectors = c.vectors;
+  if (c.align_layer && !c.align && !c.show) {
+    throw std::invalid_argument("--align-layer: needs --align or --show");
   }
+  // 2. Load the run; collect every map of every sentence.
+  LoadedRun loaded = load_run(c.decode.model, c.decode.checkpoint);
+  const bool projections = !c.out.empty() && needs_projections(formats);
+  const std::vector<SentenceAttention> collected = collect(c, sentences, loaded, projections);
+  // 3. Alignments and tables on stdout; 4. files.
+  print_alignments(c, collected);
+  if (!c.out.empty()) write_files(c, collected, loaded, formats);
 }
 
 }  // namespace

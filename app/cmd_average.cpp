@@ -10,8 +10,8 @@
 #include <string>
 
 #include "app/commands.h"
-#include "train/checkpoint_average.h"
-#include "train/run_dir.h"
+#include "train/checkpoint/average.h"
+#include "train/checkpoint/run_dir.h"
 
 namespace qkv {
 namespace {

@@ -3,8 +3,8 @@
 #include <iostream>
 #include <memory>
 
+#include "app/bench.h"
 #include "app/commands.h"
-#include "train/bench.h"
 
 namespace qkv {
 

@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
-#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -12,12 +11,9 @@
 
 #include "app/commands.h"
 #include "app/decode_flags.h"
-#include "data/prepare.h"
-#include "train/loaded_run.h"
-#include "train/metrics/bleu.h"
-#include "train/metrics/chrf.h"
-#include "train/metrics/corpus_files.h"
-#include "train/translator.h"
+#include "inference/evaluation.h"
+#include "inference/loaded_run.h"
+#include "inference/translator.h"
 
 namespace qkv {
 namespace {
@@ -31,72 +27,64 @@ struct EvaluateCommand {
   bool json = false;
 };
 
+// The sentences to score: --src/--ref, or the run's --split.
+TestSet test_set(const EvaluateCommand& c, const LoadedRun& loaded) {
+  if (c.src.empty() != c.ref.empty())
+    throw std::invalid_argument("--src and --ref must be given together");
+  if (!c.src.empty()) return read_test_set(c.src, c.ref);
+  return prepared_test_set(loaded.config.data, c.split);
+}
+
+void write_translations(const std::string& path, const std::vector<std::string>& hypotheses) {
+  std::ofstream out(path, std::ios::binary);
+  for (const auto& h : hypotheses) out << h << '\n';
+  if (!out) throw std::runtime_error("cannot write --output " + path);
+}
+
+void print_json(const Evaluation& e,
+                const TestSet& set,
+                const TranslateOptions& options,
+                const LoadedRun& loaded) {
+  nlohmann::ordered_json j;
+  j["bleu"] = e.bleu.score;
+  j["chrf"] = e.chrf.score;
+  j["bleu_signature"] = e.bleu.signature;
+  j["chrf_signature"] = e.chrf.signature;
+  j["bleu_precisions"] = e.bleu.precisions;
+  j["bp"] = e.bleu.bp;
+  j["hyp_len"] = e.bleu.sys_len;
+  j["ref_len"] = e.bleu.ref_len;
+  j["sentences"] = e.hypotheses.size();
+  j["beam"] = options.decode.beam_size;
+  j["checkpoint"] = loaded.checkpoint.string();
+  j["src"] = set.source_name;
+  j["ref"] = set.reference_name;
+  j["seconds"] = e.seconds;
+  j["sentences_per_s"] = e.sentences_per_second();
+  std::cout << j.dump() << std::endl;
+}
+
+void print_scores(const Evaluation& e, const TranslateOptions& options, const LoadedRun& loaded) {
+  std::cout << e.bleu.format_with_signature() << '\n' << e.chrf.format_with_signature() << '\n';
+  spdlog::info("[evaluate] {} sentences, beam {}, {:.1f} s ({:.1f} sentences/s), checkpoint {}",
+               e.hypotheses.size(),
+               options.decode.beam_size,
+               e.seconds,
+               e.sentences_per_second(),
+               loaded.checkpoint.string());
+}
+
 void run(const EvaluateCommand& c) {
   LoadedRun loaded = load_run(c.decode.model, c.decode.checkpoint);
   const TranslateOptions options = translate_options(c.decode, loaded.config);
-  std::vector<std::string> sources, references;
-  std::string src_name = c.src, ref_name = c.ref;
-  if (c.src.empty() != c.ref.empty())
-    throw std::invalid_argument("--src and --ref must be given together");
-  if (!c.src.empty()) {
-    AlignedSegments segments = read_aligned_segments(c.src, "sources", c.ref, "references");
-    sources = std::move(segments.first);
-    references = std::move(segments.second);
-  } else {
-    // The run's own split, prepared from its data config (reused when already prepared).
-    const PreparedCorpus corpus = prepare_corpus(loaded.config.data);
-    const PreparedSplit& split = c.split == "valid" ? corpus.valid : corpus.test;
-    if (c.split != "valid" && c.split != "test")
-      throw std::invalid_argument("--split: must be test or valid");
-    if (split.source.empty())
-      throw std::runtime_error("the run's corpus has no " + c.split + " split");
-    for (const auto& pair : read_prepared_split(split)) {
-      sources.push_back(pair.source);
-      references.push_back(pair.target);
-    }
-    src_name = split.source.string();
-    ref_name = split.target.string();
-  }
+  const TestSet set = test_set(c, loaded);
   Translator translator(loaded.model, *loaded.tokenizer);
-  const auto start = std::chrono::steady_clock::now();
-  const auto results = translator.translate(sources, options);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::vector<std::string> hypotheses;
-  for (const auto& hyps : results) hypotheses.push_back(hyps.front().text);
-  if (!c.output.empty()) {
-    std::ofstream out(c.output, std::ios::binary);
-    for (const auto& h : hypotheses) out << h << '\n';
-    if (!out) throw std::runtime_error("cannot write --output " + c.output);
-  }
-  const BleuScore bleu = corpus_bleu(hypotheses, references);
-  const ChrfScore chrf = corpus_chrf(hypotheses, references);
+  const Evaluation evaluation = evaluate(translator, set.sources, set.references, options);
+  if (!c.output.empty()) write_translations(c.output, evaluation.hypotheses);
   if (c.json) {
-    nlohmann::ordered_json j;
-    j["bleu"] = bleu.score;
-    j["chrf"] = chrf.score;
-    j["bleu_signature"] = bleu.signature;
-    j["chrf_signature"] = chrf.signature;
-    j["bleu_precisions"] = bleu.precisions;
-    j["bp"] = bleu.bp;
-    j["hyp_len"] = bleu.sys_len;
-    j["ref_len"] = bleu.ref_len;
-    j["sentences"] = hypotheses.size();
-    j["beam"] = options.decode.beam_size;
-    j["checkpoint"] = loaded.checkpoint.string();
-    j["src"] = src_name;
-    j["ref"] = ref_name;
-    j["seconds"] = seconds;
-    j["sentences_per_s"] = hypotheses.size() / seconds;
-    std::cout << j.dump() << std::endl;
+    print_json(evaluation, set, options, loaded);
   } else {
-    std::cout << bleu.format_with_signature() << '\n' << chrf.format_with_signature() << '\n';
-    spdlog::info("[evaluate] {} sentences, beam {}, {:.1f} s ({:.1f} sentences/s), checkpoint {}",
-                 hypotheses.size(),
-                 options.decode.beam_size,
-                 seconds,
-                 hypotheses.size() / seconds,
-                 loaded.checkpoint.string());
+    print_scores(evaluation, options, loaded);
   }
 }
 

@@ -8,6 +8,12 @@
 #include <memory>
 
 #include "app/commands.h"
+#include "app/export/loss_plot.h"
+#include "app/export/probe_attention.h"
+#include "app/process_settings.h"
+#include "inference/loaded_run.h"
+#include "train/enum_names.h"
+#include "train/metrics_log.h"
 #include "train/trainer.h"
 
 namespace qkv {
@@ -38,7 +44,16 @@ void add_train_command(CLI::App& app) {
     const ExperimentConfig config =
         options->resume ? load_run_config(run_dir, options->overrides)
                         : load_experiment_config(options->config_path, options->overrides);
-    const TrainSummary s = train_model(config, TrainOptions{run_dir, options->resume});
+    configure_threads(config.train.threads);
+    TrainOptions train_options{run_dir, options->resume};
+    const RunDir run(run_dir);
+    train_options.hooks.after_validation = [&config, run](Translator& translator, int64_t step) {
+      save_probe_attention(translator, config.train.probe_sentences, step, run.attention());
+    };
+    train_options.hooks.after_training = [](const RunDir& trained) {
+      write_loss_plot(MetricsLog::read(trained.metrics()), trained.loss_plot());
+    };
+    const TrainSummary s = train_model(config, train_options);
     const auto metric = [&](const char* name) {
       auto it = s.last_validation.find(name);
       return it == s.last_validation.end() ? std::string("-") : fmt::format("{:.2f}", it->second);
@@ -57,7 +72,7 @@ void add_train_command(CLI::App& app) {
         metric("valid_loss"),
         metric("bleu"),
         metric("chrf"),
-        config.train.best_metric,
+        enum_name(config.train.best_metric),
         s.best_score,
         run_dir.string(),
         s.best_checkpoint.empty() ? "-" : s.best_checkpoint.string(),

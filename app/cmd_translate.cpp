@@ -10,8 +10,9 @@
 
 #include "app/commands.h"
 #include "app/decode_flags.h"
-#include "train/loaded_run.h"
-#include "train/translator.h"
+#include "data/io/text_file.h"
+#include "inference/loaded_run.h"
+#include "inference/translator.h"
 
 namespace qkv {
 namespace {
@@ -21,7 +22,7 @@ struct TranslateCommand {
   std::vector<std::string> sentences;
   std::string input;
   std::string output;
-  int64_t nbest = 1;
+  int64_t n_best = 1;  // --nbest
   bool scores = false;
 };
 
@@ -31,7 +32,7 @@ void write(std::ostream& out,
            int64_t index,
            const std::vector<Translation>& hyps,
            const TranslateCommand& c) {
-  if (c.nbest > 1) {
+  if (c.n_best > 1) {
     for (const auto& h : hyps)
       out << index << '\t' << fmt::format("{:.4f}", h.log_prob) << '\t' << h.text << '\n';
   } else if (c.scores) {
@@ -51,70 +52,90 @@ void warn_truncated(const std::vector<int64_t>& truncated, int64_t offset, int64
   }
 }
 
-void run(const TranslateCommand& c) {
-  LoadedRun loaded = load_run(c.decode.model, c.decode.checkpoint);
-  TranslateOptions options = translate_options(c.decode, loaded.config);
-  if (c.nbest < 1 || c.nbest > options.decode.beam_size) {
-    throw std::invalid_argument(
-        fmt::format("--nbest: must be between 1 and the beam size {}, got {}",
-                    options.decode.beam_size,
-                    c.nbest));
+// The sentences of batch mode: the arguments, then the lines of --input (data/io's line rule;
+// like stdin lines, a line that is not valid UTF-8 is translated as it is).
+std::vector<std::string> batch_sentences(const TranslateCommand& c) {
+  std::vector<std::string> lines = c.sentences;
+  if (c.input.empty()) return lines;
+  LineReading reading;
+  reading.strip_byte_order_mark = false;
+  reading.require_utf8 = false;
+  std::vector<std::string> file_lines;
+  try {
+    file_lines = read_text_lines(c.input, reading);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string("cannot read --input ") + e.what());  // names the file
   }
-  options.nbest = c.nbest;
-  Translator translator(loaded.model, *loaded.tokenizer);
-  const int64_t limit = translator.max_source_tokens();
+  lines.insert(lines.end(), file_lines.begin(), file_lines.end());
+  return lines;
+}
 
-  if (!c.sentences.empty() || !c.input.empty()) {
-    // Batch mode: all sentences at once (sorted by length inside), in input order.
-    std::vector<std::string> lines = c.sentences;
-    if (!c.input.empty()) {
-      std::ifstream in(c.input, std::ios::binary);
-      if (!in) throw std::runtime_error("cannot read --input " + c.input);
-      for (std::string line; std::getline(in, line);) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        lines.push_back(line);
-      }
-    }
-    std::ofstream file;
-    if (!c.output.empty()) {
-      file.open(c.output, std::ios::binary);
-      if (!file) throw std::runtime_error("cannot write --output " + c.output);
-    }
-    std::ostream& out = c.output.empty() ? std::cout : file;
-    const auto start = std::chrono::steady_clock::now();
-    std::vector<int64_t> truncated;
-    const auto results = translator.translate(lines, options, &truncated);
-    warn_truncated(truncated, 0, limit);
-    int64_t tokens = 0;
-    for (size_t i = 0; i < results.size(); ++i) {
-      write(out, static_cast<int64_t>(i), results[i], c);
-      tokens += static_cast<int64_t>(results[i].front().tokens.size());
-    }
-    out.flush();
-    if (!out) throw std::runtime_error("cannot write --output " + c.output + " (disk full?)");
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (!c.input.empty()) {
-      spdlog::info(
-          "[translate] {} sentences in {:.2f} s: {:.1f} sentences/s, {:.0f} target tokens/s (beam "
-          "{})",
-          results.size(),
-          seconds,
-          results.size() / seconds,
-          tokens / seconds,
-          options.decode.beam_size);
-    }
-    return;
+// Batch mode: all sentences at once (sorted by length inside), written in input order.
+void translate_batch(const TranslateCommand& c,
+                     Translator& translator,
+                     const TranslateOptions& options) {
+  const std::vector<std::string> lines = batch_sentences(c);
+  std::ofstream file;
+  if (!c.output.empty()) {
+    file.open(c.output, std::ios::binary);
+    if (!file) throw std::runtime_error("cannot write --output " + c.output);
   }
-  // Streaming mode: one line in, one line out, flushed, so it works in pipes and by hand.
+  std::ostream& out = c.output.empty() ? std::cout : file;
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<int64_t> truncated;
+  const auto results = translator.translate(lines, options, &truncated);
+  warn_truncated(truncated, 0, translator.max_source_tokens());
+  int64_t tokens = 0;
+  for (size_t i = 0; i < results.size(); ++i) {
+    write(out, static_cast<int64_t>(i), results[i], c);
+    tokens += static_cast<int64_t>(results[i].front().tokens.size());
+  }
+  out.flush();
+  if (!out) throw std::runtime_error("cannot write --output " + c.output + " (disk full?)");
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!c.input.empty()) {
+    spdlog::info(
+        "[translate] {} sentences in {:.2f} s: {:.1f} sentences/s, {:.0f} target tokens/s (beam "
+        "{})",
+        results.size(),
+        seconds,
+        results.size() / seconds,
+        tokens / seconds,
+        options.decode.beam_size);
+  }
+}
+
+// Streaming mode: one line in, one line out, flushed, so it works in pipes and by hand.
+void translate_stream(const TranslateCommand& c,
+                      Translator& translator,
+                      const TranslateOptions& options) {
   int64_t index = 0;
   for (std::string line; std::getline(std::cin, line); ++index) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     std::vector<int64_t> truncated;
     const auto results = translator.translate({line}, options, &truncated);
-    warn_truncated(truncated, index, limit);
+    warn_truncated(truncated, index, translator.max_source_tokens());
     write(std::cout, index, results.front(), c);
     std::cout.flush();
+  }
+}
+
+void run(const TranslateCommand& c) {
+  LoadedRun loaded = load_run(c.decode.model, c.decode.checkpoint);
+  TranslateOptions options = translate_options(c.decode, loaded.config);
+  if (c.n_best < 1 || c.n_best > options.decode.beam_size) {
+    throw std::invalid_argument(
+        fmt::format("--nbest: must be between 1 and the beam size {}, got {}",
+                    options.decode.beam_size,
+                    c.n_best));
+  }
+  options.n_best = c.n_best;
+  Translator translator(loaded.model, *loaded.tokenizer);
+  if (!c.sentences.empty() || !c.input.empty()) {
+    translate_batch(c, translator, options);
+  } else {
+    translate_stream(c, translator, options);
   }
 }
 
@@ -128,7 +149,7 @@ void add_translate_command(CLI::App& app) {
   cmd->add_option("sentences", c->sentences, "Sentences to translate (default: read stdin)");
   cmd->add_option("-i,--input", c->input, "Translate every line of FILE");
   cmd->add_option("-o,--output", c->output, "Write translations to FILE (default: stdout)");
-  cmd->add_option("--nbest", c->nbest, "Print the K best hypotheses: sentence<TAB>score<TAB>text");
+  cmd->add_option("--nbest", c->n_best, "Print the K best hypotheses: sentence<TAB>score<TAB>text");
   cmd->add_flag("--scores", c->scores, "Print score<TAB>text (score = sum of token log-probs)");
   cmd->callback([c] { run(*c); });
 }

@@ -1,7 +1,10 @@
+// Decoding flags (see decode_flags.h).
 #include "app/decode_flags.h"
 
 #include <CLI/CLI.hpp>
 #include <stdexcept>
+
+#include "train/enum_names.h"
 
 namespace qkv {
 
@@ -14,7 +17,7 @@ void add_decode_flags(CLI::App& cmd, DecodeFlags& flags) {
   cmd.add_option(
       "--beam", flags.beam, "Beam size (1 = greedy; default: the run's decode.beam_size)");
   cmd.add_option("--length-penalty",
-                 flags.length_penalty,
+                 flags.length_penalty_alpha,
                  "Length penalty alpha (default: the run's decode.length_penalty)");
   cmd.add_option("--length-penalty-type",
                  flags.length_penalty_type,
@@ -32,17 +35,18 @@ TranslateOptions translate_options(const DecodeFlags& flags, const ExperimentCon
       throw std::invalid_argument("--beam: must be at least 1, got " + std::to_string(*flags.beam));
     options.decode.beam_size = *flags.beam;
   }
-  if (flags.length_penalty) {
-    if (*flags.length_penalty < 0)
+  if (flags.length_penalty_alpha) {
+    if (*flags.length_penalty_alpha < 0)
       throw std::invalid_argument("--length-penalty: must not be negative");
-    options.decode.length_penalty = *flags.length_penalty;
+    options.decode.length_penalty_alpha = *flags.length_penalty_alpha;
   }
   if (flags.length_penalty_type) {
-    if (*flags.length_penalty_type != "gnmt" && *flags.length_penalty_type != "average") {
+    const auto type = enum_from_name<LengthPenaltyType>(*flags.length_penalty_type);
+    if (!type) {
       throw std::invalid_argument("--length-penalty-type: '" + *flags.length_penalty_type +
-                                  "' is not one of: gnmt, average");
+                                  "' is not one of: " + enum_name_list<LengthPenaltyType>());
     }
-    options.decode.length_penalty_type = *flags.length_penalty_type;
+    options.decode.length_penalty_type = *type;
   }
   if (flags.max_len) {
     if (*flags.max_len < 1)

@@ -5,8 +5,8 @@
 #include <optional>
 #include <string>
 
+#include "inference/translator.h"
 #include "train/experiment_config.h"
-#include "train/translator.h"
 
 namespace CLI {
 class App;
@@ -18,8 +18,8 @@ struct DecodeFlags {
   std::string model;                // run directory
   std::string checkpoint = "best";  // best | last | PATH
   std::optional<int64_t> beam;
-  std::optional<double> length_penalty;
-  std::optional<std::string> length_penalty_type;
+  std::optional<double> length_penalty_alpha;      // --length-penalty
+  std::optional<std::string> length_penalty_type;  // --length-penalty-type: gnmt | average
   std::optional<int64_t> max_len;
   int64_t max_tokens = 4096;
 };

@@ -2,10 +2,19 @@
 // experiment YAML). A plain struct; train/experiment_config.cpp parses and validates it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace qkv {
+
+/// data.tokenizer: the SentencePiece model type. The table is the YAML spelling (and
+/// SentencePiece's own name for the type); train/enum_names.h reads it.
+enum class TokenizerType { kUnigram, kBpe };
+constexpr std::array<std::pair<TokenizerType, const char*>, 2> enum_names(TokenizerType) {
+  return {{{TokenizerType::kUnigram, "unigram"}, {TokenizerType::kBpe, "bpe"}}};
+}
 
 struct DataConfig {
   std::string corpus = "ding-en-de";  // ding-en-de | multi30k-en-de | tatoeba-en-ru | files
@@ -20,9 +29,9 @@ struct DataConfig {
   std::string test_source;            // corpus "files": test source file (optional)
   std::string test_target;            // corpus "files": test target file (optional)
   int64_t vocab_size = 8000;          // SentencePiece vocabulary size (joint source+target)
-  std::string tokenizer = "unigram";  // unigram | bpe
-  double character_coverage = 1.0;    // SentencePiece character coverage
-  int64_t max_length = 100;           // training pairs longer than this (tokens) are skipped
+  TokenizerType tokenizer = TokenizerType::kUnigram;  // unigram | bpe
+  double character_coverage = 1.0;                    // SentencePiece character coverage
+  int64_t max_length = 100;  // training pairs longer than this (tokens) are skipped
 
   /// Calls v(name, member, doc) for every field, in file order (see ModelConfig).
   template <class Visitor>
@@ -30,7 +39,9 @@ struct DataConfig {
     v("corpus", corpus, "ding-en-de | multi30k-en-de | tatoeba-en-ru | files");
     v("source_lang", source_lang, "language code of the source side");
     v("target_lang", target_lang, "language code of the target side");
-    v("prepared_dir", prepared_dir, "where prepared splits go; empty = ~/.cache/qkv/corpora/<corpus>");
+    v("prepared_dir",
+      prepared_dir,
+      "where prepared splits go; empty = ~/.cache/qkv/corpora/<corpus>");
     v("raw_dir", raw_dir, "raw multi30k/tatoeba files; empty = $QKV_DATA_DIR or ../shared/data");
     v("train_source", train_source, "corpus files: training source file (plain or .gz)");
     v("train_target", train_target, "corpus files: training target file (plain or .gz)");

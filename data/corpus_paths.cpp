@@ -66,7 +66,7 @@ std::vector<std::filesystem::path> raw_dir_candidates(const std::string& name) {
 std::filesystem::path find_raw_dir(const std::string& configured,
                                    const std::string& name,
                                    const std::string& marker_file,
-                                   const std::string& download_hint) {
+                                   const std::string& where_hint) {
   if (!configured.empty()) {
     if (!is_folder(configured)) {
       throw std::runtime_error("data.raw_dir " + configured + ": no such folder");
@@ -81,8 +81,7 @@ std::filesystem::path find_raw_dir(const std::string& configured,
     tried += (tried.empty() ? "" : ", ") + candidate.lexically_normal().string();
   }
   throw std::runtime_error("raw " + name + " files not found (looked for " + marker_file + " in " +
-                           tried + "): " + download_hint +
-                           ", or set data.raw_dir (or QKV_DATA_DIR)");
+                           tried + "): " + where_hint + ", or set data.raw_dir (or QKV_DATA_DIR)");
 }
 
 std::filesystem::path plain_or_gzip(const std::filesystem::path& dir, const std::string& file) {

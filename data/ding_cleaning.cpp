@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <array>
 
-#include "data/utf8.h"
+#include "data/io/utf8.h"
 
 namespace qkv {
 namespace {
@@ -35,8 +35,7 @@ bool is_apostrophe_variant(char32_t cp) {
 // True when the code point just before byte `pos` is a letter or digit (a regex \b test).
 bool follows_word_character(std::string_view text, std::size_t pos) {
   if (pos == 0) return false;
-  std::size_t start = pos - 1;
-  while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xC0U) == 0x80U) --start;
+  std::size_t start = previous_code_point_start(text, pos);
   const char32_t cp = next_code_point(text, start);
   return is_letter(cp) || (cp >= '0' && cp <= '9') || cp == '_';
 }

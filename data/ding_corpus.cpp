@@ -10,7 +10,7 @@
 #include <unordered_set>
 
 #include "data/ding_cleaning.h"
-#include "data/text_file.h"
+#include "data/io/text_file.h"
 
 namespace qkv {
 namespace {

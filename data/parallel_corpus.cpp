@@ -3,7 +3,7 @@
 
 #include <stdexcept>
 
-#include "data/text_file.h"
+#include "data/io/text_file.h"
 
 namespace qkv {
 

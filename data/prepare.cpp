@@ -11,9 +11,9 @@
 
 #include "data/corpus_paths.h"
 #include "data/ding_corpus.h"
+#include "data/io/text_file.h"
 #include "data/prepare_stamp.h"
 #include "data/split.h"
-#include "data/text_file.h"
 
 namespace qkv {
 namespace {
@@ -70,8 +70,11 @@ std::vector<std::filesystem::path> input_files(const DataConfig& config) {
                                    : std::filesystem::path(config.raw_dir) / "de-en"};
   }
   if (config.corpus == "multi30k-en-de") {
-    const auto dir = find_raw_dir(
-        config.raw_dir, "multi30k", "val.en", "download them with scripts/get_multi30k.sh");
+    const auto dir = find_raw_dir(config.raw_dir,
+                                  "multi30k",
+                                  "val.en",
+                                  "put train, val and test_2016_flickr .en/.de (plain or .gz) "
+                                  "in one of those folders, as ../shared/data/multi30k has them");
     std::vector<std::filesystem::path> files;
     for (const char* name : {"train", "val", "test_2016_flickr"}) {
       files.push_back(plain_or_gzip(dir, std::string(name) + ".en"));
@@ -80,8 +83,11 @@ std::vector<std::filesystem::path> input_files(const DataConfig& config) {
     return files;
   }
   if (config.corpus == "tatoeba-en-ru") {
-    const auto dir = find_raw_dir(
-        config.raw_dir, "tatoeba", "en-ru.en", "download them with scripts/get_tatoeba.sh");
+    const auto dir = find_raw_dir(config.raw_dir,
+                                  "tatoeba",
+                                  "en-ru.en",
+                                  "put en-ru.en and en-ru.ru (plain or .gz) in one of those "
+                                  "folders, as ../shared/data/tatoeba has them");
     return {plain_or_gzip(dir, "en-ru.en"), plain_or_gzip(dir, "en-ru.ru")};
   }
   // corpus "files"

@@ -10,7 +10,8 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "data/text_file.h"
+#include "data/io/atomic_file.h"
+#include "data/io/text_file.h"
 
 namespace qkv {
 namespace {

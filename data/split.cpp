@@ -1,11 +1,8 @@
-// The hash split (see split.h). zlib's crc32 is the reference implementation of CRC-32, the
-// one Python's zlib.crc32 calls, so the two agree on every input.
+// The hash split (see split.h). data/io/crc32 is zlib's CRC-32, the one Python's zlib.crc32
+// calls, so the two agree on every input.
 #include "data/split.h"
 
-#include <zlib.h>
-
-#include <algorithm>
-#include <limits>
+#include "data/io/crc32.h"
 
 namespace qkv {
 
@@ -19,17 +16,6 @@ std::string split_name(Split split) {
       return "test";
   }
   return "unknown";
-}
-
-uint32_t crc32_of(std::string_view bytes) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  // crc32() takes at most UINT_MAX bytes per call; feed longer inputs in pieces.
-  while (!bytes.empty()) {
-    const std::size_t piece = std::min<std::size_t>(bytes.size(), std::numeric_limits<uInt>::max());
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(piece));
-    bytes.remove_prefix(piece);
-  }
-  return static_cast<uint32_t>(crc);
 }
 
 Split split_for_english(std::string_view english) {

@@ -19,9 +19,6 @@ enum class Split { kTrain, kValid, kTest };
 /// "train", "valid" or "test".
 std::string split_name(Split split);
 
-/// Standard CRC-32 (zlib's crc32, the same as Python's zlib.crc32) of the bytes of `bytes`.
-uint32_t crc32_of(std::string_view bytes);
-
 /// The split of a pair whose English side is `english`; surrounding ASCII whitespace is
 /// stripped before hashing, so " Hi. " and "Hi." go to the same split.
 Split split_for_english(std::string_view english);

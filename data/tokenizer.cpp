@@ -10,8 +10,8 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "data/io/atomic_file.h"
 #include "data/special_tokens.h"
-#include "data/text_file.h"
 
 namespace qkv {
 

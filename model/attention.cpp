@@ -1,15 +1,17 @@
 // Scaled dot-product attention (a small pure function) and the multi-head module around it.
-// Not here: mask construction (masks.cpp), recording storage (attention_recorder.cpp).
+// attend() is the reference maths; when the fused kernels are enabled it hands the same
+// computation to kernels/attention_kernel.h in one call. Not here: mask construction
+// (masks.cpp), recording storage (attention_recorder.cpp).
 #include "model/attention.h"
 
 #include <cmath>
-#include <cstdlib>
 #include <limits>
 #include <stdexcept>
 
-#include "model/attention_kernel.h"
 #include "model/attention_recorder.h"
 #include "model/dropout.h"
+#include "model/kernels/attention_kernel.h"
+#include "model/kernels/dispatch.h"
 
 namespace qkv {
 
@@ -138,30 +140,37 @@ torch::Tensor MultiHeadAttentionImpl::forward_cached(const torch::Tensor& x,
 torch::Tensor MultiHeadAttentionImpl::attend(const torch::Tensor& q,
                                              const KeyValue& kv,
                                              const torch::Tensor& keep_mask) {
-  if (std::getenv("QKV_NO_FUSED") == nullptr && attention_kernel_supports(q, kv.k, kv.v)) {
-    // The same maths in one kernel per (sentence, head); see attention_kernel.h.
-    torch::Tensor weights;
-    auto merged = attention_kernel(q,
-                                   kv.k,
-                                   kv.v,
-                                   keep_mask,
-                                   options_.dropout,
-                                   is_training(),
-                                   recorder_ != nullptr ? &weights : nullptr);  // [B, Tq, D]
+  // The definition: weights, dropout on them, weighted sum of the values, heads merged and
+  // projected. With the fused kernels enabled the same runs as one kernel (the last line).
+  if (!fused_enabled() || !attention_kernel_supports(q, kv.k, kv.v)) {
+    auto weights = attention_weights(q, kv.k, keep_mask);  // [B, H, Tq, Tk]
+    auto dropped = apply_dropout(weights, options_.dropout, is_training());
+    auto head_outputs = torch::matmul(dropped, kv.v);  // [B, H, Tq, Dh]
     if (recorder_ != nullptr) {
-      auto head_outputs = merged.view({q.size(0), q.size(2), q.size(1), q.size(3)})
-                              .transpose(1, 2);  // [B, H, Tq, Dh]
       recorder_->record(site_, {weights, q, kv.k, kv.v, head_outputs});
     }
-    return output_proj_(merged);  // [B, Tq, D]
+    return output_proj_(merge_heads(head_outputs));  // [B, Tq, D]
   }
-  auto weights = attention_weights(q, kv.k, keep_mask);  // [B, H, Tq, Tk]
-  auto dropped = apply_dropout(weights, options_.dropout, is_training());
-  auto head_outputs = torch::matmul(dropped, kv.v);  // [B, H, Tq, Dh]
+  return attend_fused(q, kv, keep_mask);  // the same maths in one kernel per (sentence, head)
+}
+
+torch::Tensor MultiHeadAttentionImpl::attend_fused(const torch::Tensor& q,
+                                                   const KeyValue& kv,
+                                                   const torch::Tensor& keep_mask) {
+  torch::Tensor weights;
+  auto merged = attention_kernel(q,
+                                 kv.k,
+                                 kv.v,
+                                 keep_mask,
+                                 options_.dropout,
+                                 is_training(),
+                                 recorder_ != nullptr ? &weights : nullptr);  // [B, Tq, D]
   if (recorder_ != nullptr) {
+    auto head_outputs = merged.view({q.size(0), q.size(2), q.size(1), q.size(3)})
+                            .transpose(1, 2);  // [B, H, Tq, Dh]
     recorder_->record(site_, {weights, q, kv.k, kv.v, head_outputs});
   }
-  return output_proj_(merge_heads(head_outputs));  // [B, Tq, D]
+  return output_proj_(merged);  // [B, Tq, D]
 }
 
 }  // namespace qkv

@@ -97,7 +97,12 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
   torch::Tensor project_query(const torch::Tensor& query);  // [B, T, D] -> [B, H, T, Dh]
   // Self-attention projections of x [B, T, D]: q and {k, v}, each [B, H, T, Dh].
   std::pair<torch::Tensor, KeyValue> project_self(const torch::Tensor& x);
+  // Attention of q [B, H, Tq, Dh] over kv [B, H, Tk, Dh], output projection included:
+  // [B, Tq, D]. attend() is the reference maths; attend_fused() the same through the kernel.
   torch::Tensor attend(const torch::Tensor& q, const KeyValue& kv, const torch::Tensor& keep_mask);
+  torch::Tensor attend_fused(const torch::Tensor& q,
+                             const KeyValue& kv,
+                             const torch::Tensor& keep_mask);
 
   MultiHeadAttentionOptions options_;
   torch::nn::Linear query_proj_{nullptr};

@@ -1,13 +1,12 @@
-// Dropout for training, fused with the op it follows where that saves a pass over memory:
-// plain dropout (embeddings, attention weights), x + dropout(y) (residual connections) and
-// dropout(relu(x)) (feed-forward hidden layer).
+// Dropout for training, including the two places it follows another op: x + dropout(y)
+// (residual connections) and dropout(relu(x)) (feed-forward hidden layer).
 //
-// Semantics are torch::dropout's: in training each element is kept with probability 1 - p and
-// scaled by 1 / (1 - p); outside training (or with p = 0) the op is the identity. The random
-// keep decisions come from a counter-based hash seeded from LibTorch's default CPU generator
-// (so torch::manual_seed makes runs repeatable); backward regenerates the mask from the seed
-// instead of storing it. Float32 CPU tensors take the fast path; anything else falls back to
-// torch::dropout with the same semantics.
+// Semantics are torch::dropout's, and dropout.cpp computes them with it: in training each
+// element is kept with probability 1 - p and scaled by 1 / (1 - p); outside training (or with
+// p = 0) the op is the identity. When fused_enabled() (kernels/dispatch.h), float32 CPU tensors
+// go through the single-pass kernels of kernels/fused_dropout.h instead: same semantics, keep
+// decisions drawn differently (a counter-based hash seeded from LibTorch's default CPU
+// generator, so torch::manual_seed still makes runs repeatable).
 #pragma once
 
 #include <torch/torch.h>

@@ -7,15 +7,10 @@
 #include <cstdint>
 #include <utility>
 
+#include "model/config.h"
 #include "model/dropout.h"
 
 namespace qkv {
-
-/// Where LayerNorm sits around each sublayer.
-enum class NormPosition {
-  kPre,   ///< x + dropout(sublayer(norm(x))); stacks end with a final LayerNorm (default)
-  kPost,  ///< norm(x + dropout(sublayer(x))), as in "Attention Is All You Need"
-};
 
 struct LayerOptions {
   int64_t d_model = 256;                   ///< D

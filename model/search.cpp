@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "model/kernels/vector_math.h"
 #include "model/masks.h"
-#include "model/vector_math.h"
+#include "model/require.h"
 
 namespace qkv {
 
@@ -52,12 +54,6 @@ TopTokens top_tokens(const torch::Tensor& logits, int64_t k) {
     }
   });
   return result;
-}
-
-void require(bool condition, const std::string& message) {
-  if (!condition) {
-    throw std::invalid_argument(message);
-  }
 }
 
 // Encoder output and per-sentence length limits of one source batch.
@@ -102,6 +98,142 @@ Hypothesis make_hypothesis(std::vector<int64_t> tokens,
   hypothesis.normalized_score = score / length_penalty(generated, options);
   hypothesis.finished = finished;
   return hypothesis;
+}
+
+// The hypotheses of a beam search in flight: row b * K + j is hypothesis j of sentence b.
+struct Beams {
+  std::vector<float> scores;                   // [B * K] cumulative log-prob, -inf: dead row
+  std::vector<std::vector<int64_t>> history;   // [B * K] tokens generated so far
+  std::vector<int64_t> parents;                // [B * K] the row each row continues
+  std::vector<int64_t> next_tokens;            // [B * K] fed to the decoder at the next step
+  std::vector<std::vector<Hypothesis>> ended;  // [B] ended with EOS or at the length limit
+  std::vector<bool> done;                      // [B]
+};
+
+// Only hypothesis 0 of every sentence is alive (score 0), so the first step expands one
+// hypothesis instead of `beam` identical ones.
+Beams start_beams(int64_t sentences, int64_t beam, int64_t bos_id) {
+  const auto rows = static_cast<size_t>(sentences * beam);
+  Beams beams;
+  beams.scores.assign(rows, -std::numeric_limits<float>::infinity());
+  for (int64_t b = 0; b < sentences; ++b) {
+    beams.scores[static_cast<size_t>(b * beam)] = 0.0F;
+  }
+  beams.history.resize(rows);
+  beams.parents.resize(rows);
+  beams.next_tokens.assign(rows, bos_id);
+  beams.ended.resize(static_cast<size_t>(sentences));
+  beams.done.assign(static_cast<size_t>(sentences), false);
+  return beams;
+}
+
+// One sentence's best extensions, best first: cumulative score and j * V + token, where j is
+// the hypothesis (of the sentence's K) that the token extends.
+struct Candidates {
+  std::vector<float> scores;
+  std::vector<int64_t> ids;
+};
+
+// The best 2K of a sentence's K * V extensions are among the best 2K of each of its K rows,
+// so only those are ranked (on the host): even if K of them end with EOS, K others stay alive.
+// logits [B * K, V], scores [B * K]. Returns B candidate lists of min(2K, K * V).
+std::vector<Candidates> rank_candidates(const torch::Tensor& logits,
+                                        const std::vector<float>& scores,
+                                        int64_t sentences,
+                                        int64_t beam) {
+  const int64_t vocab = logits.size(1);
+  const int64_t per_row = std::min(2 * beam, vocab);
+  auto next = top_tokens(logits, per_row);  // [B*K, 2K] each
+  const auto row_log_probs = next.log_probs.to(torch::kCPU).contiguous();
+  const auto row_ids = next.ids.to(torch::kCPU).contiguous();
+  const auto row_top = row_log_probs.accessor<float, 2>();
+  const auto row_top_ids = row_ids.accessor<int64_t, 2>();
+  const int64_t width = std::min(2 * beam, beam * vocab);  // candidates kept per sentence
+  std::vector<Candidates> candidates(static_cast<size_t>(sentences));
+  std::vector<std::pair<float, int64_t>> pool;  // (score, beam * V + token)
+  for (int64_t b = 0; b < sentences; ++b) {
+    pool.clear();
+    for (int64_t j = 0; j < beam; ++j) {
+      const int64_t row = b * beam + j;
+      for (int64_t c = 0; c < per_row; ++c) {
+        pool.emplace_back(scores[static_cast<size_t>(row)] + row_top[row][c],
+                          j * vocab + row_top_ids[row][c]);
+      }
+    }
+    std::stable_sort(
+        pool.begin(), pool.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+    for (int64_t c = 0; c < width; ++c) {
+      candidates[static_cast<size_t>(b)].scores.push_back(pool[static_cast<size_t>(c)].first);
+      candidates[static_cast<size_t>(b)].ids.push_back(pool[static_cast<size_t>(c)].second);
+    }
+  }
+  return candidates;
+}
+
+// Sentence b takes its next step from its ranked candidates: EOS candidates among the best K
+// end a hypothesis; the best K others continue (into next_history). The sentence is done with
+// K ended hypotheses or at its length limit (last_step).
+void advance_sentence(int64_t b,
+                      const Candidates& candidates,
+                      bool last_step,
+                      int64_t vocab,
+                      const SearchOptions& options,
+                      Beams& beams,
+                      std::vector<std::vector<int64_t>>& next_history) {
+  const int64_t beam = options.beam_size;
+  const auto sentence = static_cast<size_t>(b);
+  const auto width = static_cast<int64_t>(candidates.ids.size());
+  int64_t alive = 0;
+  for (int64_t j = 0; j < width && !beams.done[sentence] && alive < beam; ++j) {
+    const double score = candidates.scores[static_cast<size_t>(j)];
+    if (!std::isfinite(score)) {
+      break;  // sorted: the rest extend dead hypotheses too
+    }
+    const int64_t id = candidates.ids[static_cast<size_t>(j)];
+    const int64_t parent = b * beam + id / vocab;
+    const int64_t token = id % vocab;
+    const auto& prefix = beams.history[static_cast<size_t>(parent)];
+    if (token == options.eos_id) {
+      if (j < beam) {
+        beams.ended[sentence].push_back(make_hypothesis(prefix, score, true, options));
+      }
+      continue;
+    }
+    const auto row = static_cast<size_t>(b * beam + alive);
+    beams.parents[row] = parent;
+    beams.next_tokens[row] = token;
+    beams.scores[row] = static_cast<float>(score);
+    next_history[row] = prefix;
+    next_history[row].push_back(token);
+    if (last_step) {
+      beams.ended[sentence].push_back(make_hypothesis(next_history[row], score, false, options));
+    }
+    ++alive;
+  }
+  beams.done[sentence] = beams.done[sentence] || last_step ||
+                         static_cast<int64_t>(beams.ended[sentence].size()) >= beam;
+  // Rows without a live hypothesis (sentence done, or too few finite candidates) stay dead:
+  // score -inf, so they never win a candidate slot again.
+  for (int64_t j = beams.done[sentence] ? 0 : alive; j < beam; ++j) {
+    const auto row = static_cast<size_t>(b * beam + j);
+    beams.parents[row] = b * beam + j;
+    beams.next_tokens[row] = options.eos_id;
+    beams.scores[row] = -std::numeric_limits<float>::infinity();
+  }
+}
+
+// The n_best hypotheses of every sentence, best normalised score first.
+SearchResult best_of_each_sentence(std::vector<std::vector<Hypothesis>>& ended, int64_t n_best) {
+  SearchResult result(ended.size());
+  for (size_t b = 0; b < ended.size(); ++b) {
+    auto& hypotheses = ended[b];
+    std::stable_sort(hypotheses.begin(), hypotheses.end(), [](const auto& x, const auto& y) {
+      return x.normalized_score > y.normalized_score;
+    });
+    const auto keep = std::min(hypotheses.size(), static_cast<size_t>(n_best));
+    result[b].assign(hypotheses.begin(), hypotheses.begin() + static_cast<std::ptrdiff_t>(keep));
+  }
+  return result;
 }
 
 }  // namespace
@@ -200,123 +332,37 @@ SearchResult beam_search(TransformerImpl& model,
   auto batch = encode_batch(model, src, options);
   const int64_t sentences = src.size(0);
   const int64_t beam = options.beam_size;
-  const int64_t rows = sentences * beam;  // row b * beam + j = hypothesis j of sentence b
   const auto device = src.device();
   const int64_t max_steps = *std::max_element(batch.limits.begin(), batch.limits.end());
 
-  // 1. Every sentence starts with `beam` copies of its state; only copy 0 is alive (score 0),
-  //    so the first step expands one hypothesis instead of `beam` identical ones.
+  // 1. Every sentence starts with `beam` copies of its state; only copy 0 is alive.
   auto state = model.start_decoding(batch.memory, batch.src_keep);
   state.reorder(torch::arange(sentences, torch::dtype(torch::kLong).device(device))
                     .repeat_interleave(beam));  // [B * K]
-  std::vector<float> beam_scores(static_cast<size_t>(rows),
-                                 -std::numeric_limits<float>::infinity());
-  for (int64_t b = 0; b < sentences; ++b) {
-    beam_scores[static_cast<size_t>(b * beam)] = 0.0F;
-  }
-  std::vector<std::vector<int64_t>> history(static_cast<size_t>(rows));
-  std::vector<int64_t> parents(static_cast<size_t>(rows));
-  std::vector<int64_t> next_tokens(static_cast<size_t>(rows), options.bos_id);
-  std::vector<std::vector<Hypothesis>> ended(static_cast<size_t>(sentences));
-  std::vector<bool> done(static_cast<size_t>(sentences), false);
+  Beams beams = start_beams(sentences, beam, options.bos_id);
 
   for (int64_t step = 0; step < max_steps; ++step) {
-    // 2. Score the extensions of every hypothesis: cumulative log-prob. The best 2K of a
-    //    sentence's K * V extensions are among the best 2K of each of its K rows, so only
-    //    those are ranked (on the host): even if K of them end with EOS, K others stay alive.
-    auto tokens = torch::tensor(next_tokens, torch::kLong).to(device);  // [B * K]
-    auto logits = model.decode_step(tokens, state);                     // [B*K, V]
+    // 2. Score the extensions of every hypothesis and rank each sentence's best 2K.
+    auto tokens = torch::tensor(beams.next_tokens, torch::kLong).to(device);  // [B * K]
+    auto logits = model.decode_step(tokens, state);                           // [B*K, V]
     const int64_t vocab = logits.size(1);
-    const int64_t per_row = std::min(2 * beam, vocab);
-    auto next = top_tokens(logits, per_row);  // [B*K, 2K] each
-    const auto row_log_probs = next.log_probs.to(torch::kCPU).contiguous();
-    const auto row_ids = next.ids.to(torch::kCPU).contiguous();
-    const auto row_top = row_log_probs.accessor<float, 2>();
-    const auto row_top_ids = row_ids.accessor<int64_t, 2>();
-    const int64_t width = std::min(2 * beam, beam * vocab);  // candidates kept per sentence
-    std::vector<std::vector<float>> candidate_scores(static_cast<size_t>(sentences));
-    std::vector<std::vector<int64_t>> candidate_ids(static_cast<size_t>(sentences));
-    std::vector<std::pair<float, int64_t>> pool;  // (score, beam * V + token)
-    for (int64_t b = 0; b < sentences; ++b) {
-      pool.clear();
-      for (int64_t j = 0; j < beam; ++j) {
-        const int64_t row = b * beam + j;
-        for (int64_t c = 0; c < per_row; ++c) {
-          pool.emplace_back(beam_scores[static_cast<size_t>(row)] + row_top[row][c],
-                            j * vocab + row_top_ids[row][c]);
-        }
-      }
-      std::stable_sort(
-          pool.begin(), pool.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
-      for (int64_t c = 0; c < width; ++c) {
-        candidate_scores[static_cast<size_t>(b)].push_back(pool[static_cast<size_t>(c)].first);
-        candidate_ids[static_cast<size_t>(b)].push_back(pool[static_cast<size_t>(c)].second);
-      }
-    }
+    const auto candidates = rank_candidates(logits, beams.scores, sentences, beam);
 
-    // 3. Per sentence, on the host: EOS candidates among the best K end a hypothesis; the
-    //    best K others continue. A sentence is done with K ended hypotheses or at its limit.
-    std::vector<std::vector<int64_t>> next_history(static_cast<size_t>(rows));
+    // 3. Per sentence, on the host: end hypotheses with EOS, continue the best K others.
+    std::vector<std::vector<int64_t>> next_history(beams.history.size());
     for (int64_t b = 0; b < sentences; ++b) {
-      const auto sentence = static_cast<size_t>(b);
-      const bool last_step = step + 1 >= batch.limits[sentence];
-      int64_t alive = 0;
-      for (int64_t j = 0; j < width && !done[sentence] && alive < beam; ++j) {
-        const double score = candidate_scores[sentence][static_cast<size_t>(j)];
-        if (!std::isfinite(score)) {
-          break;  // sorted: the rest extend dead hypotheses too
-        }
-        const int64_t id = candidate_ids[sentence][static_cast<size_t>(j)];
-        const int64_t parent = b * beam + id / vocab;
-        const int64_t token = id % vocab;
-        const auto& prefix = history[static_cast<size_t>(parent)];
-        if (token == options.eos_id) {
-          if (j < beam) {
-            ended[sentence].push_back(make_hypothesis(prefix, score, true, options));
-          }
-          continue;
-        }
-        const auto row = static_cast<size_t>(b * beam + alive);
-        parents[row] = parent;
-        next_tokens[row] = token;
-        beam_scores[row] = static_cast<float>(score);
-        next_history[row] = prefix;
-        next_history[row].push_back(token);
-        if (last_step) {
-          ended[sentence].push_back(make_hypothesis(next_history[row], score, false, options));
-        }
-        ++alive;
-      }
-      done[sentence] =
-          done[sentence] || last_step || static_cast<int64_t>(ended[sentence].size()) >= beam;
-      // Rows without a live hypothesis (sentence done, or too few finite candidates) stay
-      // dead: score -inf, so they never win a candidate slot again.
-      for (int64_t j = done[sentence] ? 0 : alive; j < beam; ++j) {
-        const auto row = static_cast<size_t>(b * beam + j);
-        parents[row] = b * beam + j;
-        next_tokens[row] = options.eos_id;
-        beam_scores[row] = -std::numeric_limits<float>::infinity();
-      }
+      const bool last_step = step + 1 >= batch.limits[static_cast<size_t>(b)];
+      advance_sentence(
+          b, candidates[static_cast<size_t>(b)], last_step, vocab, options, beams, next_history);
     }
-    if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) {
+    if (std::all_of(beams.done.begin(), beams.done.end(), [](bool d) { return d; })) {
       break;
     }
     // 4. Follow the chosen parents: the KV caches of beams of one sentence share its source.
-    state.reorder_target(torch::tensor(parents, torch::kLong).to(device));  // [B * K]
-    history = std::move(next_history);
+    state.reorder_target(torch::tensor(beams.parents, torch::kLong).to(device));  // [B * K]
+    beams.history = std::move(next_history);
   }
-
-  // 5. n-best per sentence, best normalised score first.
-  SearchResult result(static_cast<size_t>(sentences));
-  for (size_t b = 0; b < ended.size(); ++b) {
-    auto& hypotheses = ended[b];
-    std::stable_sort(hypotheses.begin(), hypotheses.end(), [](const auto& x, const auto& y) {
-      return x.normalized_score > y.normalized_score;
-    });
-    const auto keep = std::min(hypotheses.size(), static_cast<size_t>(options.n_best));
-    result[b].assign(hypotheses.begin(), hypotheses.begin() + static_cast<std::ptrdiff_t>(keep));
-  }
-  return result;
+  return best_of_each_sentence(beams.ended, options.n_best);  // 5.
 }
 
 SearchResult search(TransformerImpl& model,

@@ -8,16 +8,11 @@
 
 #include "model/dropout.h"
 #include "model/masks.h"
+#include "model/require.h"
 
 namespace qkv {
 
 namespace {
-
-void require(bool condition, const std::string& message) {
-  if (!condition) {
-    throw std::invalid_argument(message);
-  }
-}
 
 LayerOptions layer_options(const ModelConfig& config) {
   LayerOptions options;
@@ -26,7 +21,7 @@ LayerOptions layer_options(const ModelConfig& config) {
   options.d_ff = config.d_ff;
   options.dropout = config.dropout;
   options.attention_dropout = config.attention_dropout;
-  options.norm = config.norm == "post" ? NormPosition::kPost : NormPosition::kPre;
+  options.norm = config.norm;
   return options;
 }
 
@@ -51,12 +46,8 @@ void validate_model_config(const ModelConfig& c) {
           "model.dropout: must be in [0, 1), got " + str(c.dropout));
   require(c.attention_dropout >= 0.0 && c.attention_dropout < 1.0,
           "model.attention_dropout: must be in [0, 1), got " + str(c.attention_dropout));
-  require(c.norm == "pre" || c.norm == "post",
-          "model.norm: '" + c.norm + "' is not one of: pre, post");
-  require(c.positions == "sinusoidal" || c.positions == "learned",
-          "model.positions: '" + c.positions + "' is not one of: sinusoidal, learned");
-  require(c.positions != "sinusoidal" || c.d_model % 2 == 0,
-          "model.d_model: sinusoidal positions need an even d_model, got " + str(c.d_model));
+  require(c.positions != PositionKind::kSinusoidal || c.d_model % 2 == 0,
+          "model.d_model: " + str(c.d_model) + " must be even for sinusoidal positions");
   require(c.max_positions > 0, "model.max_positions: must be > 0, got " + str(c.max_positions));
 }
 
@@ -84,10 +75,10 @@ TransformerImpl::TransformerImpl(const ModelConfig& config, int64_t vocab_size, 
     source_embedding_ = register_module("source_embedding", torch::nn::Embedding(vocab_size, d));
     target_embedding_ = register_module("target_embedding", torch::nn::Embedding(vocab_size, d));
   }
-  positions_ =
-      register_module("positions",
-                      PositionalEncoding(PositionalEncodingOptions{
-                          config.max_positions, d, /*learned=*/config.positions == "learned"}));
+  positions_ = register_module(
+      "positions",
+      PositionalEncoding(PositionalEncodingOptions{
+          config.max_positions, d, /*learned=*/config.positions == PositionKind::kLearned}));
   const LayerOptions layers = layer_options(config);
   encoder_ = register_module("encoder", Encoder(layers, config.encoder_layers));
   decoder_ = register_module("decoder", Decoder(layers, config.decoder_layers));

@@ -166,9 +166,9 @@ expect_error config-unknown-key "unknown_key.yaml:2: model.d_modle: unknown key"
 expect_error config-unknown-section "unknown_section.yaml:1: modle: unknown section" config unknown_section.yaml
 expect_error config-wrong-type "wrong_type.yaml:2: model.d_model: expected an integer" config wrong_type.yaml
 expect_error config-wrong-type-float "train.learning_rate: expected a number" config wrong_type_float.yaml
-expect_error config-negative-size "negative.yaml:3: model.d_ff: must be positive" config negative.yaml
+expect_error config-negative-size "negative.yaml:3: model.d_ff: must be > 0, got -" config negative.yaml
 expect_error config-zero-vocab "zero_vocab.yaml:2: data.vocab_size: must be at least 8" config zero_vocab.yaml
-expect_error config-zero-d-model "model.d_model: must be positive" config zero_d_model.yaml
+expect_error config-zero-d-model "model.d_model: must be > 0, got 0" config zero_d_model.yaml
 expect_error config-negative-tokens "train.max_tokens: must be positive" config negative_tokens.yaml
 expect_error config-heads-divide "model.num_heads: 5 does not divide model.d_model 64" config heads.yaml
 expect_error config-duplicate-key "duplicate.yaml:3: model.d_model: duplicate key" config duplicate.yaml

@@ -2,36 +2,67 @@
 // Plain structs; train/experiment_config.cpp parses and validates them.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace qkv {
 
+// Each enum's YAML spelling is its enum_names() table, the only place the names are written
+// (train/enum_names.h reads them).
+
+/// train.device: where training runs (train/device.h turns it into a torch::Device).
+enum class DeviceKind { kAuto, kCpu, kCuda };
+constexpr std::array<std::pair<DeviceKind, const char*>, 3> enum_names(DeviceKind) {
+  return {{{DeviceKind::kAuto, "auto"}, {DeviceKind::kCpu, "cpu"}, {DeviceKind::kCuda, "cuda"}}};
+}
+
+/// train.schedule: the learning-rate curve after warmup (train/schedule.h).
+enum class ScheduleKind { kNoam, kConstant, kLinear };
+constexpr std::array<std::pair<ScheduleKind, const char*>, 3> enum_names(ScheduleKind) {
+  return {{{ScheduleKind::kNoam, "noam"},
+           {ScheduleKind::kConstant, "constant"},
+           {ScheduleKind::kLinear, "linear"}}};
+}
+
+/// train.best_metric: the validation score that decides which checkpoint is "best".
+enum class BestMetric { kBleu, kChrf, kLoss };
+constexpr std::array<std::pair<BestMetric, const char*>, 3> enum_names(BestMetric) {
+  return {{{BestMetric::kBleu, "bleu"}, {BestMetric::kChrf, "chrf"}, {BestMetric::kLoss, "loss"}}};
+}
+
+/// decode.length_penalty_type: how hypotheses of different lengths are compared.
+enum class LengthPenaltyType { kGnmt, kAverage };
+constexpr std::array<std::pair<LengthPenaltyType, const char*>, 2> enum_names(LengthPenaltyType) {
+  return {{{LengthPenaltyType::kGnmt, "gnmt"}, {LengthPenaltyType::kAverage, "average"}}};
+}
+
 struct TrainConfig {
-  int64_t seed = 1;                   // seeds weights, dropout and data order
-  std::string device = "auto";        // auto | cpu | cuda
-  int64_t threads = 0;                // torch intra-op threads; 0 = qkv's measured default
-  int64_t max_steps = 20000;          // stop after this many optimiser steps (0 = no limit)
-  int64_t max_epochs = 0;             // stop after this many epochs (0 = no limit)
-  double max_minutes = 0;             // stop after this much wall time (0 = no limit)
-  int64_t max_tokens = 4096;          // token budget of one batch (source or target, padded)
-  int64_t accumulate = 1;             // batches per optimiser step (gradient accumulation)
-  std::string schedule = "noam";      // noam | constant | linear
-  double learning_rate = 1e-3;        // peak learning rate (reached at the end of warmup)
-  int64_t warmup_steps = 4000;        // linear warmup steps
-  double label_smoothing = 0.1;       // label smoothing of the cross-entropy loss
-  double clip_norm = 1.0;             // gradient clipping by global norm (0 = off)
-  double adam_beta1 = 0.9;            // Adam beta1
-  double adam_beta2 = 0.98;           // Adam beta2
-  double adam_eps = 1e-9;             // Adam epsilon
-  double weight_decay = 0.0;          // Adam (L2) weight decay
-  int64_t log_every = 100;            // log a progress line every N steps
-  int64_t validate_every = 1000;      // validate (loss, BLEU, chrF) every N steps
-  int64_t valid_max_sentences = 500;  // cap on validation sentences decoded for BLEU/chrF
-  std::string best_metric = "bleu";   // bleu | chrf | loss: which checkpoint is "best"
-  int64_t patience = 0;               // stop after N validations without improvement (0 = off)
-  int64_t keep_last = 3;              // keep the last N checkpoints (plus the best)
+  int64_t seed = 1;                       // seeds weights, dropout and data order
+  DeviceKind device = DeviceKind::kAuto;  // auto | cpu | cuda
+  int64_t threads = 0;                    // torch intra-op threads; 0 = qkv's measured default
+  int64_t max_steps = 20000;              // stop after this many optimiser steps (0 = no limit)
+  int64_t max_epochs = 0;                 // stop after this many epochs (0 = no limit)
+  double max_minutes = 0;                 // stop after this much wall time (0 = no limit)
+  int64_t max_tokens = 4096;              // token budget of one batch (source or target, padded)
+  int64_t accumulate = 1;                 // batches per optimiser step (gradient accumulation)
+  ScheduleKind schedule = ScheduleKind::kNoam;  // noam | constant | linear
+  double learning_rate = 1e-3;                  // peak learning rate (reached at the end of warmup)
+  int64_t warmup_steps = 4000;                  // linear warmup steps
+  double label_smoothing = 0.1;                 // label smoothing of the cross-entropy loss
+  double clip_norm = 1.0;                       // gradient clipping by global norm (0 = off)
+  double adam_beta1 = 0.9;                      // Adam beta1
+  double adam_beta2 = 0.98;                     // Adam beta2
+  double adam_eps = 1e-9;                       // Adam epsilon
+  double weight_decay = 0.0;                    // Adam (L2) weight decay
+  int64_t log_every = 100;                      // log a progress line every N steps
+  int64_t validate_every = 1000;                // validate (loss, BLEU, chrF) every N steps
+  int64_t valid_max_sentences = 500;            // cap on validation sentences decoded for BLEU/chrF
+  BestMetric best_metric = BestMetric::kBleu;   // bleu | chrf | loss: which checkpoint is "best"
+  int64_t patience = 0;   // stop after N validations without improvement (0 = off)
+  int64_t keep_last = 3;  // keep the last N checkpoints (plus the best)
   std::vector<std::string> probe_sentences;  // sentences whose attention is saved at validation
 
   /// Calls v(name, member, doc) for every field, in file order (see ModelConfig).
@@ -67,18 +98,19 @@ struct TrainConfig {
 };
 
 struct DecodeConfig {
-  int64_t beam_size = 4;                     // 1 = greedy
-  double length_penalty = 0.6;               // GNMT alpha; 0 = none
-  std::string length_penalty_type = "gnmt";  // gnmt | average
-  int64_t max_length_a = 2;                  // output limit = a * source tokens + b
+  int64_t beam_size = 4;              // 1 = greedy
+  double length_penalty_alpha = 0.6;  // YAML length_penalty: the exponent alpha; 0 = none
+  LengthPenaltyType length_penalty_type = LengthPenaltyType::kGnmt;  // gnmt | average
+  // Output length limit per sentence: floor(a * source tokens + b), a a ratio (may be 1.5).
+  double max_length_a = 2.0;
   int64_t max_length_b = 10;
 
   template <class Visitor>
   void visit_fields(Visitor& v) {
     v("beam_size", beam_size, "beam width; 1 = greedy");
-    v("length_penalty", length_penalty, "length penalty alpha (0 = none)");
+    v("length_penalty", length_penalty_alpha, "length penalty alpha (0 = none)");
     v("length_penalty_type", length_penalty_type, "gnmt: ((5+len)/6)^alpha | average: len^alpha");
-    v("max_length_a", max_length_a, "output length limit = a * source tokens + b");
+    v("max_length_a", max_length_a, "output length limit = floor(a * source tokens + b); a ratio");
     v("max_length_b", max_length_b, "output length limit = a * source tokens + b");
   }
 };

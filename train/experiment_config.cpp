@@ -5,13 +5,18 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 
-#include "data/utf8.h"
+#include "data/io/utf8.h"
+#include "model/search.h"
+#include "model/transformer.h"
+#include "train/decode_search.h"
+#include "train/enum_names.h"
 
 namespace qkv {
 namespace {
@@ -86,9 +91,22 @@ T convert_scalar(const YAML::Node& node, const std::string& origin, const std::s
   return value;
 }
 
+// An enum is written as one of its names (train/enum_names.h); anything else is an error that
+// lists them.
+template <class Enum>
+Enum convert_enum(const YAML::Node& node, const std::string& origin, const std::string& path) {
+  const std::string name = convert_scalar<std::string>(node, origin, path);
+  if (const auto value = enum_from_name<Enum>(name)) return *value;
+  fail(origin, path, "'" + name + "' is not one of: " + enum_name_list<Enum>());
+}
+
 template <class T>
 void convert(const YAML::Node& node, const std::string& origin, const std::string& path, T& out) {
-  out = convert_scalar<T>(node, origin, path);
+  if constexpr (std::is_enum_v<T>) {
+    out = convert_enum<T>(node, origin, path);
+  } else {
+    out = convert_scalar<T>(node, origin, path);
+  }
 }
 
 void convert(const YAML::Node& node,
@@ -173,6 +191,10 @@ class FieldWriter {
   void write(bool v) { out_ << (v ? "true" : "false"); }
   void write(double v) { out_ << format_double(v); }
   void write(const std::string& v) { out_ << YAML::DoubleQuoted << v; }
+  template <class Enum, class = std::enable_if_t<std::is_enum_v<Enum>>>
+  void write(Enum v) {
+    out_ << YAML::DoubleQuoted << enum_name(v);
+  }
   void write(const std::vector<std::string>& v) {
     out_ << YAML::Flow << YAML::BeginSeq;
     for (const auto& s : v) out_ << YAML::DoubleQuoted << s;
@@ -192,6 +214,8 @@ class FieldFlattener {
     text.precision(17);
     if constexpr (std::is_same_v<T, std::vector<std::string>>) {
       for (const auto& s : member) text << s.size() << ':' << s << ';';
+    } else if constexpr (std::is_enum_v<T>) {
+      text << enum_name(member);
     } else {
       text << member;
     }
@@ -207,7 +231,9 @@ void visit(const Section& section, Visitor& visitor) {
   copy.visit_fields(visitor);
 }
 
-// --- validation: every cross-field and range rule, in one place ---------------------------
+// --- validation: range and cross-field rules, one step per section -----------------------
+// Enum values were checked when read; model/ checks its own config and search options
+// (validate_model_config, validate_search_options), and their errors get the key's line.
 
 class Validator {
  public:
@@ -227,6 +253,24 @@ class Validator {
     fail(origins_.of(path), path, "'" + value + "' is not one of: " + list);
   }
 
+  /// Runs a model/ validator, which throws std::invalid_argument("key: what is wrong"), and
+  /// rethrows its error as a ConfigError at the line of that key. `keys` renames the
+  /// validator's field names to config keys (e.g. search.max_length_ratio ->
+  /// decode.max_length_a).
+  template <class Check>
+  void delegate(Check check, const std::map<std::string, std::string>& keys = {}) const {
+    try {
+      check();
+    } catch (const std::invalid_argument& e) {
+      const std::string message = e.what();
+      const auto colon = message.find(": ");
+      if (colon == std::string::npos) throw ConfigError(origins_.source() + ": " + message);
+      std::string key = message.substr(0, colon);
+      if (const auto renamed = keys.find(key); renamed != keys.end()) key = renamed->second;
+      fail(origins_.of(key), key, message.substr(colon + 2));
+    }
+  }
+
  private:
   const Origins& origins_;
 };
@@ -234,47 +278,32 @@ class Validator {
 std::string str(double v) { return format_double(v); }
 std::string str(int64_t v) { return std::to_string(v); }
 
-void validate(const ExperimentConfig& c, const Origins& origins) {
-  const Validator check(origins);
-  const ModelConfig& m = c.model;
-  check.require(m.d_model > 0, "model.d_model", "must be positive, got " + str(m.d_model));
-  check.require(m.num_heads > 0, "model.num_heads", "must be positive, got " + str(m.num_heads));
-  check.require(m.d_model % m.num_heads == 0,
-                "model.num_heads",
-                str(m.num_heads) + " does not divide model.d_model " + str(m.d_model));
-  check.require(m.d_ff > 0, "model.d_ff", "must be positive, got " + str(m.d_ff));
-  check.require(m.encoder_layers > 0, "model.encoder_layers", "must be at least 1");
-  check.require(m.decoder_layers > 0, "model.decoder_layers", "must be at least 1");
-  check.require(
-      m.dropout >= 0 && m.dropout < 1, "model.dropout", "must be in [0, 1), got " + str(m.dropout));
-  check.require(m.attention_dropout >= 0 && m.attention_dropout < 1,
-                "model.attention_dropout",
-                "must be in [0, 1), got " + str(m.attention_dropout));
-  check.one_of(m.norm, "model.norm", {"pre", "post"});
-  check.one_of(m.positions, "model.positions", {"sinusoidal", "learned"});
-  check.require(m.max_positions > 0, "model.max_positions", "must be positive");
+void validate_model(const ModelConfig& m, const Validator& check) {
+  check.delegate([&] { validate_model_config(m); });
+}
 
-  const DataConfig& d = c.data;
+void validate_corpus_files(const DataConfig& d, const Validator& check) {
+  for (const auto& [path, value] :
+       {std::pair<const char*, const std::string&>{"data.train_source", d.train_source},
+        {"data.train_target", d.train_target},
+        {"data.valid_source", d.valid_source},
+        {"data.valid_target", d.valid_target}}) {
+    check.require(!value.empty(), path, "is required when data.corpus is files");
+  }
+  check.require(d.test_source.empty() == d.test_target.empty(),
+                "data.test_target",
+                "data.test_source and data.test_target must be given together");
+}
+
+void validate_data(const DataConfig& d, const ModelConfig& m, const Validator& check) {
   check.one_of(d.corpus, "data.corpus", {"ding-en-de", "multi30k-en-de", "tatoeba-en-ru", "files"});
   check.require(!d.source_lang.empty(), "data.source_lang", "must not be empty");
   check.require(!d.target_lang.empty(), "data.target_lang", "must not be empty");
   check.require(
       d.source_lang != d.target_lang, "data.target_lang", "must differ from data.source_lang");
-  if (d.corpus == "files") {
-    for (const auto& [path, value] :
-         {std::pair<const char*, const std::string&>{"data.train_source", d.train_source},
-          {"data.train_target", d.train_target},
-          {"data.valid_source", d.valid_source},
-          {"data.valid_target", d.valid_target}}) {
-      check.require(!value.empty(), path, "is required when data.corpus is files");
-    }
-    check.require(d.test_source.empty() == d.test_target.empty(),
-                  "data.test_target",
-                  "data.test_source and data.test_target must be given together");
-  }
+  if (d.corpus == "files") validate_corpus_files(d, check);
   check.require(
       d.vocab_size >= 8, "data.vocab_size", "must be at least 8, got " + str(d.vocab_size));
-  check.one_of(d.tokenizer, "data.tokenizer", {"unigram", "bpe"});
   check.require(d.character_coverage > 0 && d.character_coverage <= 1,
                 "data.character_coverage",
                 "must be in (0, 1], got " + str(d.character_coverage));
@@ -283,11 +312,10 @@ void validate(const ExperimentConfig& c, const Origins& origins) {
       d.max_length + 2 <= m.max_positions,
       "data.max_length",
       str(d.max_length) + " + 2 (BOS/EOS) exceeds model.max_positions " + str(m.max_positions));
+}
 
-  const TrainConfig& t = c.train;
-  check.require(t.seed >= 0, "train.seed", "must not be negative");
-  check.one_of(t.device, "train.device", {"auto", "cpu", "cuda"});
-  check.require(t.threads >= 0, "train.threads", "must not be negative (0 = default)");
+// When training stops, and the learning-rate schedule that depends on it.
+void validate_duration(const TrainConfig& t, const Validator& check) {
   check.require(t.max_steps >= 0, "train.max_steps", "must not be negative (0 = no limit)");
   check.require(t.max_epochs >= 0, "train.max_epochs", "must not be negative (0 = no limit)");
   check.require(t.max_minutes >= 0, "train.max_minutes", "must not be negative (0 = no limit)");
@@ -295,19 +323,21 @@ void validate(const ExperimentConfig& c, const Origins& origins) {
       t.max_steps > 0 || t.max_epochs > 0 || t.max_minutes > 0,
       "train.max_steps",
       "no stop condition: set one of train.max_steps, train.max_epochs, train.max_minutes");
-  check.require(t.max_tokens > 0, "train.max_tokens", "must be positive, got " + str(t.max_tokens));
-  check.require(t.accumulate >= 1, "train.accumulate", "must be at least 1");
-  check.one_of(t.schedule, "train.schedule", {"noam", "constant", "linear"});
   check.require(t.learning_rate > 0, "train.learning_rate", "must be positive");
   check.require(t.warmup_steps >= 0, "train.warmup_steps", "must not be negative");
-  if (t.schedule != "constant" && t.max_steps > 0) {
+  if (t.schedule != ScheduleKind::kConstant && t.max_steps > 0) {
     check.require(t.warmup_steps < t.max_steps,
                   "train.warmup_steps",
                   str(t.warmup_steps) + " must be below train.max_steps " + str(t.max_steps));
   }
-  check.require(t.schedule != "linear" || t.max_steps > 0,
+  check.require(t.schedule != ScheduleKind::kLinear || t.max_steps > 0,
                 "train.schedule",
                 "linear decay needs train.max_steps > 0");
+}
+
+void validate_optimiser(const TrainConfig& t, const Validator& check) {
+  check.require(t.max_tokens > 0, "train.max_tokens", "must be positive, got " + str(t.max_tokens));
+  check.require(t.accumulate >= 1, "train.accumulate", "must be at least 1");
   check.require(t.label_smoothing >= 0 && t.label_smoothing < 1,
                 "train.label_smoothing",
                 "must be in [0, 1)");
@@ -316,23 +346,38 @@ void validate(const ExperimentConfig& c, const Origins& origins) {
   check.require(t.adam_beta2 >= 0 && t.adam_beta2 < 1, "train.adam_beta2", "must be in [0, 1)");
   check.require(t.adam_eps > 0, "train.adam_eps", "must be positive");
   check.require(t.weight_decay >= 0, "train.weight_decay", "must not be negative");
+}
+
+void validate_train(const TrainConfig& t, const Validator& check) {
+  check.require(t.seed >= 0, "train.seed", "must not be negative");
+  check.require(t.threads >= 0, "train.threads", "must not be negative (0 = default)");
+  validate_duration(t, check);
+  validate_optimiser(t, check);
   check.require(t.log_every > 0, "train.log_every", "must be positive");
   check.require(t.validate_every > 0, "train.validate_every", "must be positive");
   check.require(t.valid_max_sentences >= 0, "train.valid_max_sentences", "must not be negative");
-  check.one_of(t.best_metric, "train.best_metric", {"bleu", "chrf", "loss"});
   check.require(t.patience >= 0, "train.patience", "must not be negative (0 = off)");
   check.require(t.keep_last >= 1, "train.keep_last", "must be at least 1");
+}
 
-  const DecodeConfig& dc = c.decode;
-  check.require(
-      dc.beam_size >= 1, "decode.beam_size", "must be at least 1, got " + str(dc.beam_size));
-  check.require(dc.length_penalty >= 0, "decode.length_penalty", "must not be negative");
-  check.one_of(dc.length_penalty_type, "decode.length_penalty_type", {"gnmt", "average"});
-  check.require(dc.max_length_a >= 0, "decode.max_length_a", "must not be negative");
+void validate_decode(const DecodeConfig& dc, const Validator& check) {
+  // beam_size >= 1, length_penalty >= 0 and max_length_a >= 0 are validate_search_options'.
+  check.delegate([&] { validate_search_options(search_options_for(dc)); },
+                 {{"search.beam_size", "decode.beam_size"},
+                  {"search.length_penalty_alpha", "decode.length_penalty"},
+                  {"search.max_length_ratio", "decode.max_length_a"}});
   check.require(dc.max_length_b >= 0, "decode.max_length_b", "must not be negative");
-  check.require(dc.max_length_a + dc.max_length_b > 0,
+  check.require(dc.max_length_a + static_cast<double>(dc.max_length_b) > 0,
                 "decode.max_length_b",
                 "decode.max_length_a and decode.max_length_b cannot both be 0");
+}
+
+void validate(const ExperimentConfig& c, const Origins& origins) {
+  const Validator check(origins);
+  validate_model(c.model, check);
+  validate_data(c.data, c.model, check);
+  validate_train(c.train, check);
+  validate_decode(c.decode, check);
 }
 
 const std::vector<std::string> kSections = {"model", "data", "train", "decode"};
@@ -393,16 +438,17 @@ void apply_override(YAML::Node& root, const std::string& assignment, Origins& or
   origins.set(section + "." + key, "--set " + assignment);
 }
 
-// Throws ConfigError naming the first line of `text` that is not valid UTF-8.
+// Throws ConfigError naming the line of the first byte of `text` that is not valid UTF-8.
+// (Not data/io's line reader: the text is in memory, often a checkpoint's saved config.)
 void reject_invalid_utf8(const std::string& text, const std::string& source) {
-  if (is_valid_utf8(text)) return;
-  std::istringstream lines(text);
-  int64_t number = 0;
-  for (std::string line; std::getline(lines, line);) {
-    ++number;
-    if (!is_valid_utf8(line)) break;
+  std::size_t pos = 0;
+  char32_t code_point = 0;
+  while (pos < text.size() && decode_code_point(text, pos, code_point)) {
   }
-  throw ConfigError(source + ":" + std::to_string(number) +
+  if (pos == text.size()) return;
+  const auto line =
+      1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(pos), '\n');
+  throw ConfigError(source + ":" + std::to_string(line) +
                     ": not valid UTF-8 (save the config as UTF-8)");
 }
 

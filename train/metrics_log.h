@@ -25,7 +25,8 @@ class MetricsLog {
   MetricsLog(const std::filesystem::path& path, int64_t resume_step);
   void append(const MetricsRecord& record);
 
-  /// All records of a metrics.jsonl file. Throws std::runtime_error naming file and line.
+  /// All records of a metrics.jsonl file (empty lines skipped). Throws std::runtime_error
+  /// naming the file when it is missing, and file and line for a line that is not a JSON object.
   static std::vector<MetricsRecord> read(const std::filesystem::path& path);
 
  private:

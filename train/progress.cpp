@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <string>
+#include <utility>
 
 namespace qkv {
 namespace {
@@ -31,11 +32,15 @@ std::string fmt_line(const StepReport& r, double eta_seconds) {
 
 }  // namespace
 
-Progress::Progress(int64_t log_every, int64_t max_steps, double max_seconds)
+Progress::Progress(int64_t log_every,
+                   int64_t max_steps,
+                   double max_seconds,
+                   std::function<void(const std::string&)> to_log_file)
     : terminal_(::isatty(STDERR_FILENO) != 0),
       log_every_(log_every),
       max_steps_(max_steps),
-      max_seconds_(max_seconds) {}
+      max_seconds_(max_seconds),
+      to_log_file_(std::move(to_log_file)) {}
 
 void Progress::update(const StepReport& r) {
   double eta = -1;
@@ -48,14 +53,16 @@ void Progress::update(const StepReport& r) {
     eta = eta < 0 ? by_time : std::min(eta, by_time);
   }
   const std::string line = fmt_line(r, eta);
+  const bool due = r.step % log_every_ == 0;
   if (terminal_) {
+    if (due && to_log_file_) to_log_file_(line);
     const auto now = std::chrono::steady_clock::now();
     if (now - last_draw_ < std::chrono::milliseconds(250)) return;
     last_draw_ = now;
     std::fprintf(stderr, "\r\033[K%s", line.c_str());
     std::fflush(stderr);
     line_open_ = true;
-  } else if (r.step % log_every_ == 0) {
+  } else if (due) {
     spdlog::info("[train] {}", line);
   }
 }

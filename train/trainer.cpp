@@ -1,39 +1,40 @@
-// The training loop (see trainer.h). Steps:
-//   1. run directory: new (prepare data, save config, train tokenizer) or resumed
-//   2. data: encode the splits, token-budget batch stream at the saved position
-//   3. model + Adam, restored from the checkpoint when resuming (weights, moments, RNG)
-//   4. loop: accumulate gradients, clip, schedule, step; log; validate + checkpoint
+// The training loop (see trainer.h), as a Trainer made of small steps, run in this order:
+//   prepare()            run directory (new or resumed), data, tokenizer, batch stream
+//   restore()            model + Adam, and on --resume their state, counters and RNG
+//   loop: train_step()   accumulate gradients, clip, schedule, update; log_step()
+//         validate_and_save() every train.validate_every steps, then the after_validation hook
+//   finish()             final validation or interrupted save, the after_training hook, summary
 #include "train/trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
 #include <fmt/format.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <optional>
 
 #include "data/batching.h"
 #include "data/dataset.h"
+#include "data/io/atomic_file.h"
 #include "data/prepare.h"
 #include "data/special_tokens.h"
 #include "data/tokenizer.h"
+#include "inference/translator.h"
 #include "model/transformer.h"
-#include "train/attention_maps.h"
-#include "train/checkpoint.h"
+#include "train/checkpoint/checkpoint.h"
+#include "train/device.h"
+#include "train/enum_names.h"
 #include "train/loss.h"
-#include "train/loss_plot.h"
 #include "train/metrics_log.h"
 #include "train/progress.h"
-#include "train/run_dir.h"
 #include "train/schedule.h"
 #include "train/stop_signal.h"
-#include "train/threads.h"
-#include "train/translator.h"
 #include "train/validation.h"
 
 namespace qkv {
@@ -63,26 +64,34 @@ void remove_stale_temporary_files(const fs::path& checkpoints) {
   }
 }
 
-// Adds RUN/train.log to the default logger for the lifetime of the object.
+// Adds RUN/train.log to the default logger for the lifetime of the object. `file_only()` writes
+// to the file alone: the step lines that a terminal shows as one live line instead.
 class RunLogFile {
  public:
   explicit RunLogFile(const fs::path& path) {
     sink_ = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path.string());
     sink_->set_pattern("[%Y-%m-%d %H:%M:%S %l] %v");
     spdlog::default_logger()->sinks().push_back(sink_);
+    file_only_ = std::make_shared<spdlog::logger>("train.log", sink_);
     // Flush every line, so that `tail -f RUN/train.log` follows a run (a line every
     // train.log_every steps costs nothing).
     previous_flush_level_ = spdlog::default_logger()->flush_level();
     spdlog::default_logger()->flush_on(spdlog::level::info);
+    file_only_->flush_on(spdlog::level::info);
   }
   ~RunLogFile() {
     spdlog::default_logger()->flush_on(previous_flush_level_);
     auto& sinks = spdlog::default_logger()->sinks();
     sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
   }
+  RunLogFile(const RunLogFile&) = delete;
+  RunLogFile& operator=(const RunLogFile&) = delete;
+
+  spdlog::logger& file_only() { return *file_only_; }
 
  private:
   spdlog::sink_ptr sink_;
+  std::shared_ptr<spdlog::logger> file_only_;
   spdlog::level::level_enum previous_flush_level_ = spdlog::level::off;
 };
 
@@ -97,26 +106,24 @@ class NewRunDirGuard {
       fs::remove_all(root_, ignored);
     }
   }
+  NewRunDirGuard(const NewRunDirGuard&) = delete;
+  NewRunDirGuard& operator=(const NewRunDirGuard&) = delete;
 
  private:
   fs::path root_;
   bool created_;
 };
 
-torch::Device resolve_device(const std::string& device) {
-  if (device == "cuda" && !torch::cuda::is_available()) {
-    throw std::runtime_error(
-        "train.device: cuda was requested but this LibTorch has no usable CUDA device (use cpu or "
-        "auto)");
-  }
-  if (device == "cuda" || (device == "auto" && torch::cuda::is_available())) return torch::kCUDA;
-  return torch::kCPU;
-}
-
 // Higher is better for every metric qkv keeps "best" by.
-double score_of(const std::string& metric, const ValidationResult& v) {
-  if (metric == "bleu") return v.bleu;
-  if (metric == "chrf") return v.chrf;
+double score_of(BestMetric metric, const ValidationResult& v) {
+  switch (metric) {
+    case BestMetric::kBleu:
+      return v.bleu;
+    case BestMetric::kChrf:
+      return v.chrf;
+    case BestMetric::kLoss:
+      break;
+  }
   return -v.loss;
 }
 
@@ -126,42 +133,139 @@ void set_learning_rate(torch::optim::Adam& optimizer, double lr) {
   }
 }
 
-}  // namespace
-
-ExperimentConfig load_run_config(const fs::path& run_dir,
-                                 const std::vector<std::string>& overrides) {
-  const RunDir run(run_dir);
-  if (!fs::exists(run.config())) {
-    throw std::runtime_error("run directory " + run_dir.string() +
-                             " has no config.yaml (is it a qkv run directory?)");
+// Empty files (or only empty lines) would fail later with an error that names no file, or
+// validate on nothing (loss 0, BLEU 0). For corpus "files", name the user's files.
+void require_pairs(const std::vector<SentencePair>& pairs,
+                   const char* what,
+                   const std::string& source,
+                   const std::string& target) {
+  if (pairs.empty()) {
+    throw std::runtime_error(std::string("no ") + what + " sentence pairs: " + source + " and " +
+                             target + " are empty or hold only empty lines");
   }
-  return load_experiment_config(run.config(), overrides);
 }
 
-TrainSummary train_model(const ExperimentConfig& config, const TrainOptions& options) {
-  const TrainConfig& tc = config.train;
-  const int64_t threads = configure_threads(tc.threads);
-  const torch::Device device = resolve_device(tc.device);
-  if (device.is_cuda())
-    throw std::runtime_error("train.device: CUDA training is not supported yet; use cpu");
-  const RunDir run(options.run_dir);
+TokenizerOptions tokenizer_options(const ExperimentConfig& config) {
+  TokenizerOptions options;
+  options.model_type = enum_name(config.data.tokenizer);
+  options.vocab_size = config.data.vocab_size;
+  options.character_coverage = config.data.character_coverage;
+  options.seed = static_cast<uint32_t>(config.train.seed);
+  return options;
+}
 
-  // 1. The run directory.
-  std::optional<Checkpoint> resume_from;
-  if (options.resume) {
-    const auto latest = run.latest_checkpoint();
+// The loss, gradient and token count of one optimiser step (of train.accumulate batches).
+struct StepResult {
+  double loss = 0;  // label-smoothed loss summed over the step's target tokens
+  double grad_norm = 0;
+  int64_t tokens = 0;
+};
+
+// Counters that go into every checkpoint and come back on --resume.
+struct TrainState {
+  int64_t step = 0;
+  double previous_seconds = 0;  // training time of earlier runs of this run directory
+  double best_score = -std::numeric_limits<double>::infinity();
+  int64_t bad_validations = 0;
+  std::map<std::string, double> last_metrics;
+};
+
+// The progress-log window: what the next step line averages over.
+struct LogWindow {
+  Clock::time_point start = Clock::now();
+  int64_t tokens = 0;
+  double loss = 0;  // label-smoothed loss summed over the tokens since the last log line
+};
+
+class Trainer {
+ public:
+  Trainer(const ExperimentConfig& config, const TrainOptions& options)
+      : config_(config),
+        tc_(config.train),
+        options_(options),
+        run_(options.run_dir),
+        device_(resolve_device(tc_.device)) {}
+
+  TrainSummary run() {
+    prepare();
+    restore();
+    model_->train();
+    while (true) {
+      stop_reason_ = stop_reason();
+      if (!stop_reason_.empty()) break;
+      const double lr = learning_rate_at(state_.step + 1, schedule_);
+      set_learning_rate(*optimizer_, lr);
+      train_step();
+      log_step(lr);
+      if (state_.step % tc_.validate_every == 0) validate_and_save();
+    }
+    return finish();
+  }
+
+ private:
+  void prepare();
+  void prepare_run_directory(const std::vector<SentencePair>& train_pairs);
+  void prepare_batches(const std::vector<SentencePair>& train_pairs,
+                       const std::vector<SentencePair>& valid_pairs);
+  void restore();
+  std::string stop_reason() const;
+  StepResult train_step();
+  void log_step(double lr);
+  void validate_and_save();
+  fs::path save(const char* why);
+  TrainSummary finish();
+
+  double elapsed() const { return state_.previous_seconds + seconds_since(run_start_); }
+
+  const ExperimentConfig& config_;
+  const TrainConfig& tc_;
+  const TrainOptions& options_;
+  const RunDir run_;
+  const torch::Device device_;
+
+  std::optional<Checkpoint> resume_from_;
+  std::optional<NewRunDirGuard> guard_;
+  std::optional<RunLogFile> log_file_;
+  std::optional<Tokenizer> tokenizer_;
+  std::string tokenizer_crc_;
+  EncodedCorpus valid_data_;
+  std::vector<SentencePair> valid_text_;  // the validation pairs that were encoded, as text
+  std::unique_ptr<BatchStream> stream_;
+
+  Transformer model_{nullptr};
+  std::unique_ptr<torch::optim::Adam> optimizer_;
+  std::unique_ptr<Translator> translator_;
+  std::unique_ptr<MetricsLog> metrics_;
+  std::unique_ptr<Progress> progress_;
+  std::optional<StopSignalScope> signals_;
+  ScheduleOptions schedule_;
+
+  TrainState state_;
+  TrainSummary summary_;
+  Clock::time_point run_start_;
+  LogWindow window_;
+  int64_t tokens_this_run_ = 0;
+  int64_t non_finite_in_a_row_ = 0;  // steps skipped because the loss or gradient was inf/NaN
+  int64_t last_checkpoint_step_ = -1;
+  std::string stop_reason_;
+};
+
+// 1. The run directory (new or resumed), the data and the tokenizer.
+void Trainer::prepare() {
+  if (options_.resume) {
+    const auto latest = run_.latest_checkpoint();
     if (!latest) {
-      throw std::runtime_error("cannot resume: run directory " + run.root().string() +
+      throw std::runtime_error("cannot resume: run directory " + run_.root().string() +
                                " has no checkpoint (start without --resume)");
     }
-    resume_from = load_checkpoint(*latest);
-    spdlog::info("[train] resuming from {} (step {})", latest->string(), resume_from->step);
-  } else if (!run.step_checkpoints().empty()) {
+    resume_from_ = load_checkpoint(*latest);
+    spdlog::info("[train] resuming from {} (step {})", latest->string(), resume_from_->step);
+  } else if (!run_.step_checkpoints().empty()) {
     throw std::runtime_error(
-        "run directory " + run.root().string() +
+        "run directory " + run_.root().string() +
         " already has checkpoints: pass --resume to continue it, or choose another --run-dir");
   }
-  const PreparedCorpus corpus = prepare_corpus(config.data);
+  const PreparedCorpus corpus = prepare_corpus(config_.data);
   spdlog::info("[data] {}: {} train / {} valid / {} test pairs in {}",
                corpus.corpus,
                corpus.train.pairs,
@@ -170,18 +274,7 @@ TrainSummary train_model(const ExperimentConfig& config, const TrainOptions& opt
                corpus.dir.string());
   const auto train_pairs = read_prepared_split(corpus.train);
   const auto valid_pairs = read_prepared_split(corpus.valid);
-  // Empty files (or only empty lines) would fail later with an error that names no file, or
-  // validate on nothing (loss 0, BLEU 0). For corpus "files", name the user's files.
-  const auto require_pairs = [](const std::vector<SentencePair>& pairs,
-                                const char* what,
-                                const std::string& source,
-                                const std::string& target) {
-    if (pairs.empty()) {
-      throw std::runtime_error(std::string("no ") + what + " sentence pairs: " + source + " and " +
-                               target + " are empty or hold only empty lines");
-    }
-  };
-  const DataConfig& dc = config.data;
+  const DataConfig& dc = config_.data;
   const bool files = dc.corpus == "files";
   require_pairs(train_pairs,
                 "training",
@@ -191,268 +284,270 @@ TrainSummary train_model(const ExperimentConfig& config, const TrainOptions& opt
                 "validation",
                 files ? dc.valid_source : corpus.valid.source.string(),
                 files ? dc.valid_target : corpus.valid.target.string());
+  prepare_run_directory(train_pairs);
+  prepare_batches(train_pairs, valid_pairs);
+}
 
-  NewRunDirGuard guard(run.root());
-  fs::create_directories(run.checkpoints());
-  remove_stale_temporary_files(run.checkpoints());
-  RunLogFile log_file(run.log());
-  if (!resume_from) {
-    const std::string yaml = to_yaml(config, /*with_docs=*/true);
-    write_file_atomically(run.config(), std::vector<char>(yaml.begin(), yaml.end()));
-    TokenizerOptions tokenizer_options;
-    tokenizer_options.model_type = config.data.tokenizer;
-    tokenizer_options.vocab_size = config.data.vocab_size;
-    tokenizer_options.character_coverage = config.data.character_coverage;
-    tokenizer_options.seed = static_cast<uint32_t>(tc.seed);
+// A new run saves its config and trains its tokenizer; a resumed one checks the tokenizer.
+void Trainer::prepare_run_directory(const std::vector<SentencePair>& train_pairs) {
+  guard_.emplace(run_.root());
+  fs::create_directories(run_.checkpoints());
+  remove_stale_temporary_files(run_.checkpoints());
+  log_file_.emplace(run_.log());
+  if (!resume_from_) {
+    write_file_atomically(run_.config(), to_yaml(config_, /*with_docs=*/true));
     spdlog::info("[data] training a {} SentencePiece model, vocabulary {}",
-                 config.data.tokenizer,
-                 config.data.vocab_size);
-    Tokenizer::train(joint_sentences(train_pairs), tokenizer_options, run.tokenizer());
+                 enum_name(config_.data.tokenizer),
+                 config_.data.vocab_size);
+    Tokenizer::train(joint_sentences(train_pairs), tokenizer_options(config_), run_.tokenizer());
   }
-  const Tokenizer tokenizer = Tokenizer::load(run.tokenizer());
-  const std::string tokenizer_crc = file_crc32(run.tokenizer());
-  if (resume_from && resume_from->tokenizer_crc32 != tokenizer_crc) {
+  tokenizer_.emplace(Tokenizer::load(run_.tokenizer()));
+  tokenizer_crc_ = file_crc32(run_.tokenizer());
+  if (resume_from_ && resume_from_->tokenizer_crc32 != tokenizer_crc_) {
     throw std::runtime_error(
-        "cannot resume: " + run.tokenizer().string() +
+        "cannot resume: " + run_.tokenizer().string() +
         " is not the tokenizer the checkpoint was trained with (CRC-32 differs)");
   }
+}
 
-  // 2. Data.
-  const EncodedCorpus train_data = encode_corpus(train_pairs, tokenizer, config.data.max_length);
-  const EncodedCorpus valid_data =
-      encode_corpus(valid_pairs, tokenizer, config.model.max_positions - 2);
+// 2. Token ids, and the batch stream at the saved position.
+void Trainer::prepare_batches(const std::vector<SentencePair>& train_pairs,
+                              const std::vector<SentencePair>& valid_pairs) {
+  EncodedCorpus train_data = encode_corpus(train_pairs, *tokenizer_, config_.data.max_length);
+  valid_data_ = encode_corpus(valid_pairs, *tokenizer_, config_.model.max_positions - 2);
   spdlog::info(
       "[data] {} training examples ({} longer than {} tokens skipped), {} validation examples",
       train_data.examples.size(),
       train_data.dropped_too_long,
-      config.data.max_length,
-      valid_data.examples.size());
-  std::vector<SentencePair> valid_text;
-  for (int64_t index : valid_data.pair_indices) valid_text.push_back(valid_pairs[index]);
+      config_.data.max_length,
+      valid_data_.examples.size());
+  for (int64_t index : valid_data_.pair_indices) valid_text_.push_back(valid_pairs[index]);
   BatchingOptions batching;
-  batching.max_tokens = tc.max_tokens;
-  batching.seed = static_cast<uint64_t>(tc.seed);
+  batching.max_tokens = tc_.max_tokens;
+  batching.seed = static_cast<uint64_t>(tc_.seed);
   BatchPosition start;
-  if (resume_from) start = {resume_from->epoch, resume_from->batch};
-  BatchStream stream(train_data.examples, batching, start);
+  if (resume_from_) start = {resume_from_->epoch, resume_from_->batch};
+  stream_ = std::make_unique<BatchStream>(std::move(train_data.examples), batching, start);
+}
 
-  // 3. Model and optimiser.
-  torch::manual_seed(static_cast<uint64_t>(tc.seed));
-  Transformer model(config.model, tokenizer.vocab_size(), kPadId);
-  torch::optim::Adam optimizer(model->parameters(),
-                               torch::optim::AdamOptions(tc.learning_rate)
-                                   .betas({tc.adam_beta1, tc.adam_beta2})
-                                   .eps(tc.adam_eps)
-                                   .weight_decay(tc.weight_decay));
-  TrainSummary summary;
-  summary.parameters = count_parameters(*model);
-  int64_t step = 0;
-  double previous_seconds = 0;
-  double best_score = -std::numeric_limits<double>::infinity();
-  int64_t bad_validations = 0;
-  std::map<std::string, double> last_metrics;
-  if (resume_from) {
-    load_module_state(*model, resume_from->model, run.root().string());
-    restore_optimizer_state(optimizer, *model, *resume_from, run.root().string());
-    step = resume_from->step;
-    previous_seconds = resume_from->elapsed_seconds;
-    best_score = resume_from->best_score;
-    bad_validations = resume_from->bad_validations;
-    last_metrics = resume_from->metrics;
-    if (resume_from->rng_state.defined()) {
+// 3. Model and optimiser, from the seed or from the checkpoint being resumed.
+void Trainer::restore() {
+  torch::manual_seed(static_cast<uint64_t>(tc_.seed));
+  model_ = Transformer(config_.model, tokenizer_->vocab_size(), kPadId);
+  model_->to(device_);
+  optimizer_ = std::make_unique<torch::optim::Adam>(model_->parameters(),
+                                                    torch::optim::AdamOptions(tc_.learning_rate)
+                                                        .betas({tc_.adam_beta1, tc_.adam_beta2})
+                                                        .eps(tc_.adam_eps)
+                                                        .weight_decay(tc_.weight_decay));
+  summary_.parameters = count_parameters(*model_);
+  if (resume_from_) {
+    load_module_state(*model_, resume_from_->model, run_.root().string());
+    restore_optimizer_state(*optimizer_, *model_, *resume_from_, run_.root().string());
+    state_ = {resume_from_->step,
+              resume_from_->elapsed_seconds,
+              resume_from_->best_score,
+              resume_from_->bad_validations,
+              resume_from_->metrics};
+    last_checkpoint_step_ = state_.step;
+    if (resume_from_->rng_state.defined()) {
       at::Generator generator = at::detail::getDefaultCPUGenerator();
-      generator.set_state(resume_from->rng_state);
+      generator.set_state(resume_from_->rng_state);
     }
-    resume_from.reset();  // free the copy of the weights
+    resume_from_.reset();  // free the copy of the weights
   }
-  spdlog::info("[train] {} parameters, {} torch threads, {} batches per epoch",
-               summary.parameters,
-               threads,
-               stream.batches_per_epoch());
+  spdlog::info("[train] {} parameters, {} torch threads, {} batches per epoch, device {}",
+               summary_.parameters,
+               at::get_num_threads(),
+               stream_->batches_per_epoch(),
+               device_.str());
+  translator_ = std::make_unique<Translator>(model_, *tokenizer_);
+  metrics_ = std::make_unique<MetricsLog>(run_.metrics(), state_.step);
+  schedule_ = {tc_.schedule, tc_.learning_rate, tc_.warmup_steps, tc_.max_steps};
+  progress_ = std::make_unique<Progress>(
+      tc_.log_every, tc_.max_steps, tc_.max_minutes * 60.0, [this](const std::string& line) {
+        log_file_->file_only().info("[train] {}", line);
+      });
+  signals_.emplace();
+  run_start_ = Clock::now();
+  window_ = {};
+}
 
-  Translator translator(model, tokenizer);
-  MetricsLog metrics(run.metrics(), step);
-  const ScheduleOptions schedule{tc.schedule, tc.learning_rate, tc.warmup_steps, tc.max_steps};
-  const double max_seconds = tc.max_minutes * 60.0;
-  Progress progress(tc.log_every, tc.max_steps, max_seconds);
-  StopSignalScope signals;
+// Why training stops now, or "" to go on.
+std::string Trainer::stop_reason() const {
+  const double max_seconds = tc_.max_minutes * 60.0;
+  if (tc_.max_steps > 0 && state_.step >= tc_.max_steps) return "max_steps";
+  if (tc_.max_epochs > 0 && stream_->position().epoch >= tc_.max_epochs) return "max_epochs";
+  if (max_seconds > 0 && elapsed() >= max_seconds) return "max_minutes";
+  if (tc_.patience > 0 && state_.bad_validations >= tc_.patience) return "patience";
+  if (StopSignalScope::requested()) return "signal";
+  return "";
+}
 
-  const auto run_start = Clock::now();
-  auto elapsed = [&] { return previous_seconds + seconds_since(run_start); };
-  int64_t tokens_this_run = 0;
-  auto window_start = Clock::now();
-  int64_t window_tokens = 0;
-  double window_loss = 0;           // label-smoothed loss summed over the tokens since the last log
-  int64_t non_finite_in_a_row = 0;  // steps skipped because the loss or gradient was inf/NaN
-  int64_t last_checkpoint_step = options.resume ? step : -1;
-
-  auto save = [&](const char* why) {
-    Checkpoint c;
-    c.model = module_state(*model);
-    store_optimizer_state(optimizer, *model, c);
-    c.step = step;
-    c.epoch = stream.position().epoch;
-    c.batch = stream.position().batch;
-    c.elapsed_seconds = elapsed();
-    c.rng_state = at::detail::getDefaultCPUGenerator().get_state();
-    c.config_yaml = to_yaml(config);
-    c.tokenizer_crc32 = tokenizer_crc;
-    c.metrics = last_metrics;
-    c.best_score = best_score;
-    c.bad_validations = bad_validations;
-    const fs::path path = run.step_checkpoint(step);
-    save_checkpoint(c, path);
-    guard.keep();
-    run.prune_step_checkpoints(tc.keep_last);
-    last_checkpoint_step = step;
-    summary.last_checkpoint = path;
-    spdlog::info("[train] saved {} ({})", path.string(), why);
-    return path;
-  };
-
-  auto run_validation = [&] {
-    progress.interrupt();
-    const auto start_validation = Clock::now();
-    const ValidationResult v = validate(
-        translator, valid_data.examples, valid_text, tc.valid_max_sentences, tc.max_tokens);
-    model->train();
-    last_metrics = {
-        {"valid_loss", v.loss}, {"valid_ppl", v.perplexity}, {"bleu", v.bleu}, {"chrf", v.chrf}};
-    const double score = score_of(tc.best_metric, v);
-    const bool improved = score > best_score;
-    if (improved) {
-      best_score = score;
-      bad_validations = 0;
-    } else {
-      ++bad_validations;
-    }
-    spdlog::info(
-        "[valid] step {} | loss {:.4f} | ppl {:.2f} | BLEU {:.2f} | chrF {:.2f} ({} sentences, "
-        "{:.1f} s){}",
-        step,
-        v.loss,
-        v.perplexity,
-        v.bleu,
-        v.chrf,
-        v.sentences,
-        seconds_since(start_validation),
-        improved ? " | new best" : "");
-    for (const auto& sample : v.samples) {
-      spdlog::info("[valid]   src: {}", sample.source);
-      spdlog::info("[valid]   hyp: {}", sample.hypothesis);
-      spdlog::info("[valid]   ref: {}", sample.reference);
-    }
-    MetricsRecord record{"valid", step, last_metrics};
-    record.values["best"] = improved ? 1.0 : 0.0;
-    metrics.append(record);
-    save_probe_attention(translator, tc.probe_sentences, step, run.attention());
-    const fs::path path = save("validation");
-    if (improved) run.mark_best(path);
-  };
-
-  // 4. The loop.
-  model->train();
-  std::string stop_reason;
-  while (true) {
-    if (tc.max_steps > 0 && step >= tc.max_steps)
-      stop_reason = "max_steps";
-    else if (tc.max_epochs > 0 && stream.position().epoch >= tc.max_epochs)
-      stop_reason = "max_epochs";
-    else if (max_seconds > 0 && elapsed() >= max_seconds)
-      stop_reason = "max_minutes";
-    else if (tc.patience > 0 && bad_validations >= tc.patience)
-      stop_reason = "patience";
-    else if (StopSignalScope::requested())
-      stop_reason = "signal";
-    if (!stop_reason.empty()) break;
-
-    const double lr = learning_rate_at(step + 1, schedule);
-    set_learning_rate(optimizer, lr);
-    optimizer.zero_grad();
-    std::vector<Batch> batches;
-    int64_t step_tokens = 0;
-    for (int64_t i = 0; i < tc.accumulate; ++i) {
-      batches.push_back(stream.next());
-      step_tokens += batches.back().num_target_tokens;
-    }
-    double step_loss = 0;  // CPU scalars: reading them costs no device sync
-    for (const Batch& batch : batches) {
-      const auto logits = model->forward(batch.src, batch.tgt_in);  // [B, T, V]
-      const TokenLoss loss = label_smoothed_loss(logits, batch.tgt_out, tc.label_smoothing, kPadId);
-      // Normalise by the tokens of the whole step so accumulation equals one big batch.
-      (loss.smoothed_sum / static_cast<double>(step_tokens)).backward();
-      step_loss += loss.smoothed_sum.item<double>();
-    }
-    const double grad_norm =
-        tc.clip_norm > 0 ? torch::nn::utils::clip_grad_norm_(model->parameters(), tc.clip_norm)
+// 4. One optimiser step over train.accumulate batches. An inf/NaN update would poison every
+// weight for good: it is skipped, and training stops with a clear error if it keeps happening
+// (the run's last checkpoint stays as it was).
+StepResult Trainer::train_step() {
+  optimizer_->zero_grad();
+  std::vector<Batch> batches;
+  StepResult result;
+  for (int64_t i = 0; i < tc_.accumulate; ++i) {
+    batches.push_back(stream_->next());
+    result.tokens += batches.back().num_target_tokens;
+  }
+  for (const Batch& batch : batches) {
+    const auto logits =
+        model_->forward(batch.src.to(device_), batch.tgt_in.to(device_));  // [B, T, V]
+    const TokenLoss loss =
+        label_smoothed_loss(logits, batch.tgt_out.to(device_), tc_.label_smoothing, kPadId);
+    // Normalise by the tokens of the whole step so accumulation equals one big batch.
+    (loss.smoothed_sum / static_cast<double>(result.tokens)).backward();
+    result.loss += loss.smoothed_sum.item<double>();
+  }
+  result.grad_norm = tc_.clip_norm > 0
+                         ? torch::nn::utils::clip_grad_norm_(model_->parameters(), tc_.clip_norm)
                          : 0.0;
-    ++step;
-    // One inf/NaN update would poison every weight for good: skip it, and stop with a clear
-    // error if it keeps happening (the run's last checkpoint stays as it was).
-    if (!std::isfinite(step_loss) || !std::isfinite(grad_norm)) {
-      ++non_finite_in_a_row;
-      spdlog::warn("[train] step {}: loss or gradient norm is not finite, update skipped", step);
-      if (non_finite_in_a_row >= kMaxNonFiniteSteps) {
-        throw std::runtime_error(fmt::format(
-            "training diverged: loss or gradient not finite in {} steps in a row (step {}); "
-            "try a lower train.learning_rate or more train.warmup_steps",
-            non_finite_in_a_row,
-            step));
-      }
-    } else {
-      non_finite_in_a_row = 0;
-      optimizer.step();
-      window_loss += step_loss;
+  ++state_.step;
+  if (!std::isfinite(result.loss) || !std::isfinite(result.grad_norm)) {
+    ++non_finite_in_a_row_;
+    spdlog::warn("[train] step {}: loss or gradient norm is not finite, update skipped",
+                 state_.step);
+    if (non_finite_in_a_row_ >= kMaxNonFiniteSteps) {
+      throw std::runtime_error(fmt::format(
+          "training diverged: loss or gradient not finite in {} steps in a row (step {}); "
+          "try a lower train.learning_rate or more train.warmup_steps",
+          non_finite_in_a_row_,
+          state_.step));
     }
-    tokens_this_run += step_tokens;
-    window_tokens += step_tokens;
-
-    const bool log_due = step % tc.log_every == 0;
-    if (log_due || ::isatty(2)) {
-      const double window_seconds = seconds_since(window_start);
-      StepReport report;
-      report.step = step;
-      report.epoch = stream.position().epoch + 1;
-      report.loss = window_loss / static_cast<double>(std::max<int64_t>(window_tokens, 1));
-      report.learning_rate = lr;
-      report.tokens_per_second = window_seconds > 0 ? window_tokens / window_seconds : 0;
-      report.elapsed_seconds = elapsed();
-      progress.update(report);
-      if (log_due) {
-        metrics.append({"train",
-                        step,
-                        {{"epoch", static_cast<double>(report.epoch)},
-                         {"loss", report.loss},
-                         {"lr", lr},
-                         {"tokens_per_s", report.tokens_per_second},
-                         {"elapsed_s", report.elapsed_seconds}}});
-        window_start = Clock::now();
-        window_tokens = 0;
-        window_loss = 0;
-      }
-    }
-    if (step % tc.validate_every == 0) run_validation();
+  } else {
+    non_finite_in_a_row_ = 0;
+    optimizer_->step();
+    window_.loss += result.loss;
   }
-  progress.interrupt();
+  tokens_this_run_ += result.tokens;
+  window_.tokens += result.tokens;
+  return result;
+}
 
-  // Wrap up: a signal saves at once (no validation, so Ctrl-C returns in seconds); any other
-  // stop validates first unless the last step just did.
-  if (stop_reason == "signal") {
+// The progress line (every step on a terminal, every train.log_every steps otherwise) and,
+// every train.log_every steps, a "train" record in metrics.jsonl.
+void Trainer::log_step(double lr) {
+  const bool log_due = state_.step % tc_.log_every == 0;
+  if (!log_due && !progress_->live()) return;
+  const double window_seconds = seconds_since(window_.start);
+  StepReport report;
+  report.step = state_.step;
+  report.epoch = stream_->position().epoch + 1;
+  report.loss = window_.loss / static_cast<double>(std::max<int64_t>(window_.tokens, 1));
+  report.learning_rate = lr;
+  report.tokens_per_second = window_seconds > 0 ? window_.tokens / window_seconds : 0;
+  report.elapsed_seconds = elapsed();
+  progress_->update(report);
+  if (!log_due) return;
+  metrics_->append({"train",
+                    state_.step,
+                    {{"epoch", static_cast<double>(report.epoch)},
+                     {"loss", report.loss},
+                     {"lr", lr},
+                     {"tokens_per_s", report.tokens_per_second},
+                     {"elapsed_s", report.elapsed_seconds}}});
+  window_ = {};
+}
+
+// 5. Validation (loss, greedy BLEU/chrF), its log lines and metrics record, a checkpoint
+// (marked best when the score improved), then the after_validation hook.
+void Trainer::validate_and_save() {
+  progress_->interrupt();
+  const auto start = Clock::now();
+  const ValidationResult v = validate(
+      *translator_, valid_data_.examples, valid_text_, tc_.valid_max_sentences, tc_.max_tokens);
+  model_->train();
+  state_.last_metrics = {
+      {"valid_loss", v.loss}, {"valid_ppl", v.perplexity}, {"bleu", v.bleu}, {"chrf", v.chrf}};
+  const double score = score_of(tc_.best_metric, v);
+  const bool improved = score > state_.best_score;
+  if (improved) {
+    state_.best_score = score;
+    state_.bad_validations = 0;
+  } else {
+    ++state_.bad_validations;
+  }
+  spdlog::info(
+      "[valid] step {} | loss {:.4f} | ppl {:.2f} | BLEU {:.2f} | chrF {:.2f} ({} sentences, "
+      "{:.1f} s){}",
+      state_.step,
+      v.loss,
+      v.perplexity,
+      v.bleu,
+      v.chrf,
+      v.sentences,
+      seconds_since(start),
+      improved ? " | new best" : "");
+  for (const auto& sample : v.samples) {
+    spdlog::info("[valid]   src: {}", sample.source);
+    spdlog::info("[valid]   hyp: {}", sample.hypothesis);
+    spdlog::info("[valid]   ref: {}", sample.reference);
+  }
+  MetricsRecord record{"valid", state_.step, state_.last_metrics};
+  record.values["best"] = improved ? 1.0 : 0.0;
+  metrics_->append(record);
+  const fs::path path = save("validation");
+  if (improved) run_.mark_best(path);
+  if (options_.hooks.after_validation) options_.hooks.after_validation(*translator_, state_.step);
+}
+
+// An atomic checkpoint of everything --resume needs; prunes old step checkpoints.
+fs::path Trainer::save(const char* why) {
+  Checkpoint c;
+  c.model = module_state(*model_);
+  store_optimizer_state(*optimizer_, *model_, c);
+  c.step = state_.step;
+  c.epoch = stream_->position().epoch;
+  c.batch = stream_->position().batch;
+  c.elapsed_seconds = elapsed();
+  c.rng_state = at::detail::getDefaultCPUGenerator().get_state();
+  c.config_yaml = to_yaml(config_);
+  c.tokenizer_crc32 = tokenizer_crc_;
+  c.metrics = state_.last_metrics;
+  c.best_score = state_.best_score;
+  c.bad_validations = state_.bad_validations;
+  const fs::path path = run_.step_checkpoint(state_.step);
+  save_checkpoint(c, path);
+  guard_->keep();
+  run_.prune_step_checkpoints(tc_.keep_last);
+  last_checkpoint_step_ = state_.step;
+  summary_.last_checkpoint = path;
+  spdlog::info("[train] saved {} ({})", path.string(), why);
+  return path;
+}
+
+// 6. A signal saves at once (no validation, so Ctrl-C returns in seconds); any other stop
+// validates first unless the last step just did. Then the after_training hook.
+TrainSummary Trainer::finish() {
+  progress_->interrupt();
+  if (stop_reason_ == "signal") {
     spdlog::warn("[train] signal {} received: saving and stopping",
                  StopSignalScope::signal_number());
-    if (last_checkpoint_step != step) save("interrupted");
-  } else if (last_checkpoint_step != step) {
-    run_validation();
+    if (last_checkpoint_step_ != state_.step) save("interrupted");
+  } else if (last_checkpoint_step_ != state_.step) {
+    validate_and_save();
   }
-  write_loss_plot(MetricsLog::read(run.metrics()), run.loss_plot());
-  summary.steps = step;
-  summary.seconds = elapsed();
-  summary.tokens_per_second = tokens_this_run / std::max(seconds_since(run_start), 1e-9);
-  summary.stop_reason = stop_reason;
-  summary.last_validation = last_metrics;
-  summary.best_score = tc.best_metric == "loss" ? -best_score : best_score;
-  if (fs::exists(run.best_checkpoint())) summary.best_checkpoint = run.best_checkpoint();
-  return summary;
+  if (options_.hooks.after_training) options_.hooks.after_training(run_);
+  summary_.steps = state_.step;
+  summary_.seconds = elapsed();
+  summary_.tokens_per_second = tokens_this_run_ / std::max(seconds_since(run_start_), 1e-9);
+  summary_.stop_reason = stop_reason_;
+  summary_.last_validation = state_.last_metrics;
+  summary_.best_score =
+      tc_.best_metric == BestMetric::kLoss ? -state_.best_score : state_.best_score;
+  if (fs::exists(run_.best_checkpoint())) summary_.best_checkpoint = run_.best_checkpoint();
+  return summary_;
+}
+
+}  // namespace
+
+TrainSummary train_model(const ExperimentConfig& config, const TrainOptions& options) {
+  return Trainer(config, options).run();
 }
 
 }  // namespace qkv

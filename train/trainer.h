@@ -5,17 +5,31 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "train/checkpoint/run_dir.h"
 #include "train/experiment_config.h"
 
 namespace qkv {
 
+class Translator;
+
+/// What the caller plugs into training (the CLI: probe attention maps and the loss plot), so
+/// the trainer needs no drawing or export code. Empty hooks are skipped.
+struct TrainHooks {
+  /// After each validation and its checkpoint; `translator` wraps the model being trained.
+  std::function<void(Translator& translator, int64_t step)> after_validation;
+  /// Once, after training stopped normally (not when it throws).
+  std::function<void(const RunDir& run)> after_training;
+};
+
 struct TrainOptions {
   std::filesystem::path run_dir;
-  bool resume = false;  // continue from the latest checkpoint of run_dir
+  bool resume = false;    // continue from the latest checkpoint of run_dir
+  TrainHooks hooks = {};  // a default member initializer keeps {dir, resume} warning-free
 };
 
 struct TrainSummary {
@@ -34,9 +48,5 @@ struct TrainSummary {
 /// a run directory that this call created is removed again when it fails before the first
 /// checkpoint, so a later run is not blocked by debris.
 TrainSummary train_model(const ExperimentConfig& config, const TrainOptions& options);
-
-/// The config saved in a run directory, with `overrides` applied (for --resume).
-ExperimentConfig load_run_config(const std::filesystem::path& run_dir,
-                                 const std::vector<std::string>& overrides);
 
 }  // namespace qkv

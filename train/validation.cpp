@@ -7,9 +7,8 @@
 
 #include "data/batching.h"
 #include "data/special_tokens.h"
+#include "inference/evaluation.h"
 #include "train/loss.h"
-#include "train/metrics/bleu.h"
-#include "train/metrics/chrf.h"
 
 namespace qkv {
 
@@ -30,7 +29,8 @@ ValidationResult validate(Translator& translator,
     // Validation keeps long sentences that training skips: let each fit a batch on its own.
     int64_t longest = 0;
     for (const auto& e : examples) {
-      longest = std::max<int64_t>(longest, static_cast<int64_t>(std::max(e.source.size(), e.target.size())) + 1);
+      longest = std::max<int64_t>(
+          longest, static_cast<int64_t>(std::max(e.source.size(), e.target.size())) + 1);
     }
     batching.max_tokens = std::max(max_tokens, longest);
     batching.shuffle = false;
@@ -58,11 +58,10 @@ ValidationResult validate(Translator& translator,
     TranslateOptions options;
     options.decode.beam_size = 1;
     options.max_tokens = max_tokens;
-    const auto translations = translator.translate(sources, options);
-    std::vector<std::string> hypotheses;
-    for (const auto& hyps : translations) hypotheses.push_back(hyps.front().text);
-    result.bleu = corpus_bleu(hypotheses, references).score;
-    result.chrf = corpus_chrf(hypotheses, references).score;
+    const Evaluation scored = evaluate(translator, sources, references, options);
+    const auto& hypotheses = scored.hypotheses;
+    result.bleu = scored.bleu.score;
+    result.chrf = scored.chrf.score;
     result.sentences = count;
     for (int64_t i = 0; i < std::min<int64_t>(3, count); ++i) {
       result.samples.push_back({sources[i], hypotheses[i], references[i]});

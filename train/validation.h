@@ -8,7 +8,7 @@
 
 #include "data/dataset.h"
 #include "data/parallel_corpus.h"
-#include "train/translator.h"
+#include "inference/translator.h"
 
 namespace qkv {
 

@@ -2,8 +2,6 @@
 // JSON, NPY and PNG files, and one HTML explorer for all sentences.
 #include "app/export/attention_export.h"
 
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 
@@ -11,23 +9,9 @@
 #include "app/export/attention_png.h"
 #include "app/export/html_explorer.h"
 #include "app/export/npy.h"
-#include "app/export/site_description.h"
+#include "data/io/atomic_file.h"
 
 namespace qkv {
-namespace {
-
-constexpr char kNpyAxes[] =
-    "weights [H, Tq, Tk]: rows are queries, columns are keys, every row sums to 1. "
-    "query and output [H, Tq, d_head]; key and value [H, Tk, d_head]. float32, little-endian, "
-    "C order. Recompute: softmax(query @ key^T / sqrt(d_head), masked) @ value == output.";
-
-void write_text(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream file(path, std::ios::binary);
-  file << text;
-  if (!file) throw std::runtime_error("cannot write " + path.string());
-}
-
-}  // namespace
 
 void set_formats(ExportOptions& options, const std::string& list) {
   options.json = options.npy = options.png = options.html = false;
@@ -56,46 +40,16 @@ bool needs_projections(const ExportOptions& options) { return options.vectors ||
 void write_attention_npy(const std::filesystem::path& dir,
                          const SentenceAttention& sentence,
                          bool vectors) {
+  const std::string index = npy_index_json(sentence, vectors);  // checks q, k, v first
   std::filesystem::create_directories(dir);
-  nlohmann::json sites = nlohmann::json::array();
   for (const SiteAttention& site : sentence.sites) {
-    nlohmann::json files = nlohmann::json::object();
-    nlohmann::json shapes = nlohmann::json::object();
-    auto save = [&](const std::string& kind, const torch::Tensor& tensor) {
-      const std::string name = site.site + "." + kind + ".npy";
-      write_npy(dir / name, tensor);
-      files[kind] = name;
-      shapes[kind] = tensor.sizes().vec();
-    };
-    save("weights", site.weights);
-    if (vectors) {
-      if (!site.has_projections()) {
-        throw std::invalid_argument("write_attention_npy: " + site.site +
-                                    " has no recorded q, k, v (collect with keep_projections)");
-      }
-      save("query", site.query);
-      save("key", site.key);
-      save("value", site.value);
-      save("output", site.output);
+    write_npy(dir / npy_file_name(site, "weights"), site.weights);
+    if (!vectors) continue;
+    for (const auto& [kind, tensor] : site.projections()) {
+      write_npy(dir / npy_file_name(site, kind), *tensor);
     }
-    sites.push_back({{"site", site.site},
-                     {"type", attention_type_name(site.type)},
-                     {"layer", site.layer},
-                     {"queries", query_stream(site.type)},
-                     {"keys", key_stream(site.type)},
-                     {"mask", mask_name(site.type)},
-                     {"files", files},
-                     {"shapes", shapes}});
   }
-  const nlohmann::json index = {{"format", "qkv-attention-npy/1"},
-                                {"axes", kNpyAxes},
-                                {"d_head", sentence.d_head()},
-                                {"source_tokens", sentence.source_tokens},
-                                {"target_tokens", sentence.target_tokens},
-                                {"predicted_tokens", sentence.predicted_tokens},
-                                {"sites", sites}};
-  write_text(dir / "index.json",
-             index.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  write_file_atomically(dir / "index.json", index);
 }
 
 int64_t export_attention(const std::filesystem::path& out,

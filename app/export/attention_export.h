@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "train/attention_maps.h"
+#include "inference/attention_maps.h"
 
 namespace qkv {
 
@@ -34,8 +34,9 @@ void set_formats(ExportOptions& options, const std::string& list);
 bool needs_projections(const ExportOptions& options);
 
 /// Writes OUT/<i>/npy/<site>.weights.npy (+ vectors) and OUT/<i>/npy/index.json into `dir`
-/// (created). index.json: {"format": "qkv-attention-npy/1", "axes", "sites": [{"site",
-/// "type", "layer", "mask", "files": {"weights": ..., "query": ...}, "shapes": {...}}]}.
+/// (created); index.json is npy_index_json() (app/export/attention_json.h). Throws
+/// std::invalid_argument before writing anything when vectors are asked for but were not
+/// recorded.
 void write_attention_npy(const std::filesystem::path& dir,
                          const SentenceAttention& sentence,
                          bool vectors);

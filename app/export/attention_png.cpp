@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "app/export/site_description.h"
+#include "data/io/utf8.h"
 
 namespace qkv {
 namespace {
@@ -28,13 +29,8 @@ std::string layer_name(const SiteAttention& site) {
 
 // At most 90 characters (UTF-8 aware), with "…" when cut: titles stay one line.
 std::string shortened(const std::string& text) {
-  constexpr size_t kLimit = 90;
-  size_t chars = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xc0) == 0x80) continue;  // continuation byte
-    if (++chars > kLimit) return text.substr(0, i) + "\u2026";
-  }
-  return text;
+  const std::string_view kept = code_point_prefix(text, /*max_code_points=*/90);
+  return kept.size() < text.size() ? std::string(kept) + "\u2026" : text;
 }
 
 std::string capitalised(std::string text) {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "app/export/heatmap_png.h"
-#include "train/attention_maps.h"
+#include "inference/attention_maps.h"
 
 namespace qkv {
 

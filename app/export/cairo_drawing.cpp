@@ -1,10 +1,28 @@
-// Cairo helpers for the heatmap figures (see cairo_drawing.h).
+// Cairo helpers for the figures (see cairo_drawing.h).
 #include "app/export/cairo_drawing.h"
 
 #include <algorithm>
 #include <array>
+#include <stdexcept>
+
+#include "data/io/atomic_file.h"
 
 namespace qkv {
+
+void write_png(cairo_surface_t* surface, const std::filesystem::path& path) {
+  cairo_surface_flush(surface);
+  std::string png;
+  const auto append = [](void* closure, const unsigned char* data, unsigned int length) {
+    static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
+    return CAIRO_STATUS_SUCCESS;
+  };
+  const cairo_status_t status = cairo_surface_write_to_png_stream(surface, append, &png);
+  if (status != CAIRO_STATUS_SUCCESS) {
+    throw std::runtime_error("cannot write " + path.string() + ": " +
+                             cairo_status_to_string(status));
+  }
+  write_file_atomically(path, png);
+}
 
 MeasuringContext::MeasuringContext()
     : surface(cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1), cairo_surface_destroy),

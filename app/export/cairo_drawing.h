@@ -1,11 +1,13 @@
-// Small cairo helpers for the heatmap figures (heatmap_png.cpp): owned surfaces and contexts,
-// the label font ("DejaVu Sans", found through fontconfig), text measuring, token labels with
-// a light-grey SentencePiece mark, the colour map and hatched masked cells. Private to
-// app/export: it includes cairo.h, which no public header of qkv does.
+// Small cairo helpers for the figures (heatmap_png.cpp, loss_plot.cpp): owned surfaces and
+// contexts, writing a surface as a PNG file, the label font ("DejaVu Sans", found through
+// fontconfig), text measuring, token labels with a light-grey SentencePiece mark, the colour
+// map and hatched masked cells. Private to app/export: it includes cairo.h, which no public
+// header of qkv does.
 #pragma once
 
 #include <cairo.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -13,6 +15,10 @@ namespace qkv {
 
 using CairoSurface = std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)>;
 using CairoContext = std::unique_ptr<cairo_t, decltype(&cairo_destroy)>;
+
+/// Encodes `surface` as PNG and writes it to `path` atomically (data/io/atomic_file.h).
+/// Throws std::runtime_error naming the path when it cannot be encoded or written.
+void write_png(cairo_surface_t* surface, const std::filesystem::path& path);
 
 /// A 1 x 1 surface and its context, for measuring text before an image is sized.
 struct MeasuringContext {

@@ -138,20 +138,17 @@ void draw_header(cairo_t* cr, const HeatmapFigure& figure) {
   }
 }
 
-void draw_panel(cairo_t* cr,
-                const HeatmapFigure& figure,
-                const Layout& l,
-                int64_t p,
-                const torch::Tensor& keep) {
+// The panel's title, centred over its heatmap, the column labels (keys), rotated to read
+// upwards, and the row labels (queries), right-aligned next to their row. Leaves the label
+// font selected.
+void draw_panel_labels(cairo_t* cr, const HeatmapFigure& figure, const Layout& l, int64_t p) {
   const HeatmapPanel& panel = figure.panels[static_cast<size_t>(p)];
   const double x0 = l.heatmap_x(p), y0 = l.heatmap_y(p);
   const double width = l.cell * static_cast<double>(l.columns);
-  // Panel title, centred over the heatmap.
   cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
   set_font(cr, kPanelTitleSize, true);
   cairo_move_to(cr, x0 + (width - text_width(cr, panel.title)) / 2, y0 - l.column_label_height - 8);
   cairo_show_text(cr, panel.title.c_str());
-  // Column labels (keys), rotated to read upwards, one per column.
   set_font(cr, l.label_size);
   cairo_font_extents_t font;
   cairo_font_extents(cr, &font);
@@ -164,7 +161,6 @@ void draw_panel(cairo_t* cr,
     show_label(cr, figure.column_labels[static_cast<size_t>(j)]);
     cairo_restore(cr);
   }
-  // Row labels (queries), right-aligned next to their row.
   for (int64_t i = 0; i < l.rows; ++i) {
     const std::string& label = figure.row_labels[static_cast<size_t>(i)];
     cairo_move_to(cr,
@@ -172,8 +168,33 @@ void draw_panel(cairo_t* cr,
                   y0 + (static_cast<double>(i) + 0.5) * l.cell + (font.ascent - font.descent) / 2);
     show_label(cr, label);
   }
-  // Cells.
-  const auto weights = panel.weights.to(torch::kCPU, torch::kFloat64).contiguous();
+}
+
+// One cell of weight `value` at (x, y), with its value written in when the cells are large
+// enough: two decimals without the leading zero (".42"), light on dark cells.
+void draw_cell(cairo_t* cr, const Layout& l, double x, double y, double value) {
+  const Rgb c = colour_of(value);
+  cairo_set_source_rgb(cr, c.r, c.g, c.b);
+  cairo_rectangle(cr, x, y, l.cell, l.cell);
+  cairo_fill(cr);
+  if (!l.values_in_cells) return;
+  std::string text = value >= 0.995 ? "1" : fmt::format("{:.2f}", value).substr(1);
+  set_font(cr, l.cell * 0.34);
+  cairo_set_source_rgb(cr, value > 0.5 ? 1 : 0.15, value > 0.5 ? 1 : 0.15, value > 0.5 ? 1 : 0.15);
+  cairo_move_to(cr, x + (l.cell - text_width(cr, text)) / 2, y + l.cell * 0.62);
+  cairo_show_text(cr, text.c_str());
+  set_font(cr, l.label_size);
+}
+
+// The cells of panel `p` (masked ones hatched) and a frame around them.
+void draw_cells(cairo_t* cr,
+                const HeatmapFigure& figure,
+                const Layout& l,
+                int64_t p,
+                const torch::Tensor& keep) {
+  const double x0 = l.heatmap_x(p), y0 = l.heatmap_y(p);
+  const auto weights =
+      figure.panels[static_cast<size_t>(p)].weights.to(torch::kCPU, torch::kFloat64).contiguous();
   const double* w = weights.data_ptr<double>();
   for (int64_t i = 0; i < l.rows; ++i) {
     for (int64_t j = 0; j < l.columns; ++j) {
@@ -181,28 +202,18 @@ void draw_panel(cairo_t* cr,
       const double y = y0 + static_cast<double>(i) * l.cell;
       if (keep.defined() && !keep.data_ptr<bool>()[i * l.columns + j]) {
         draw_masked_cell(cr, x, y, l.cell);
-        continue;
-      }
-      const double value = w[i * l.columns + j];
-      const Rgb c = colour_of(value);
-      cairo_set_source_rgb(cr, c.r, c.g, c.b);
-      cairo_rectangle(cr, x, y, l.cell, l.cell);
-      cairo_fill(cr);
-      if (l.values_in_cells) {
-        // Two decimals without the leading zero (".42"), light on dark cells.
-        std::string text = value >= 0.995 ? "1" : fmt::format("{:.2f}", value).substr(1);
-        set_font(cr, l.cell * 0.34);
-        cairo_set_source_rgb(
-            cr, value > 0.5 ? 1 : 0.15, value > 0.5 ? 1 : 0.15, value > 0.5 ? 1 : 0.15);
-        cairo_move_to(cr, x + (l.cell - text_width(cr, text)) / 2, y + l.cell * 0.62);
-        cairo_show_text(cr, text.c_str());
-        set_font(cr, l.label_size);
+      } else {
+        draw_cell(cr, l, x, y, w[i * l.columns + j]);
       }
     }
   }
   cairo_set_source_rgb(cr, 0.55, 0.55, 0.55);
   cairo_set_line_width(cr, 1);
-  cairo_rectangle(cr, x0 + 0.5, y0 + 0.5, width - 1, l.cell * static_cast<double>(l.rows) - 1);
+  cairo_rectangle(cr,
+                  x0 + 0.5,
+                  y0 + 0.5,
+                  l.cell * static_cast<double>(l.columns) - 1,
+                  l.cell * static_cast<double>(l.rows) - 1);
   cairo_stroke(cr);
 }
 
@@ -277,13 +288,11 @@ ImageSize write_heatmap_png(const std::filesystem::path& path, const HeatmapFigu
                                  ? figure.keep_mask.to(torch::kCPU, torch::kBool).contiguous()
                                  : torch::Tensor();
   for (int64_t p = 0; p < static_cast<int64_t>(figure.panels.size()); ++p) {
-    draw_panel(cr, figure, l, p, keep);
+    draw_panel_labels(cr, figure, l, p);
+    draw_cells(cr, figure, l, p, keep);
   }
   draw_scale(cr, figure, l);
-  cairo_surface_flush(surface.get());
-  if (cairo_surface_write_to_png(surface.get(), path.c_str()) != CAIRO_STATUS_SUCCESS) {
-    throw std::runtime_error("cannot write " + path.string());
-  }
+  write_png(surface.get(), path);
   return size;
 }
 

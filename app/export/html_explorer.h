@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "train/attention_maps.h"
+#include "inference/attention_maps.h"
 
 namespace qkv {
 

@@ -9,6 +9,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "data/io/atomic_file.h"
+
 namespace qkv {
 namespace {
 
@@ -82,10 +84,19 @@ std::vector<int64_t> parse_shape(const std::string& literal, const std::string& 
 
 }  // namespace
 
+std::string float32_le_bytes(const torch::Tensor& tensor) {
+  if (!tensor.defined()) throw std::invalid_argument("float32_le_bytes: undefined tensor");
+  const auto values = tensor.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+  std::string out;
+  out.reserve(static_cast<size_t>(values.numel()) * 4);
+  const float* data = values.data_ptr<float>();
+  for (int64_t i = 0; i < values.numel(); ++i) append_le_float(out, data[i]);
+  return out;
+}
+
 std::string npy_bytes(const torch::Tensor& tensor) {
   if (!tensor.defined()) throw std::invalid_argument("npy_bytes: undefined tensor");
-  auto values = tensor.detach().to(torch::kCPU, torch::kFloat32).contiguous();
-  const std::vector<int64_t> shape(values.sizes().begin(), values.sizes().end());
+  const std::vector<int64_t> shape(tensor.sizes().begin(), tensor.sizes().end());
   std::string header =
       "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape_literal(shape) + ", }";
   // Pad with spaces so that magic + version + length + header + '\n' is a multiple of 64.
@@ -99,17 +110,11 @@ std::string npy_bytes(const torch::Tensor& tensor) {
   out.push_back(static_cast<char>(header.size() & 0xff));
   out.push_back(static_cast<char>((header.size() >> 8) & 0xff));
   out += header;
-  out.reserve(out.size() + static_cast<size_t>(values.numel()) * 4);
-  const float* data = values.data_ptr<float>();
-  for (int64_t i = 0; i < values.numel(); ++i) append_le_float(out, data[i]);
-  return out;
+  return out + float32_le_bytes(tensor);
 }
 
 void write_npy(const std::filesystem::path& path, const torch::Tensor& tensor) {
-  const std::string bytes = npy_bytes(tensor);
-  std::ofstream file(path, std::ios::binary);
-  file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!file) throw std::runtime_error("cannot write " + path.string());
+  write_file_atomically(path, npy_bytes(tensor));
 }
 
 NpyArray read_npy(const std::filesystem::path& path) {

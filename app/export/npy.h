@@ -21,11 +21,16 @@ struct NpyArray {
   std::vector<float> data;     ///< values in file order (only "<f4" arrays are read)
 };
 
+/// The values of `tensor` as float32, little-endian, C order (any dtype and device are
+/// converted first): the data part of an .npy file, and what the HTML explorer decodes into
+/// Float32Arrays. Throws std::invalid_argument for an undefined tensor.
+std::string float32_le_bytes(const torch::Tensor& tensor);
+
 /// The bytes of an .npy file holding `tensor` as float32, little-endian, C order (any dtype
 /// and device are converted first). Throws std::invalid_argument for an undefined tensor.
 std::string npy_bytes(const torch::Tensor& tensor);
 
-/// Writes npy_bytes(tensor) to `path` (parent directory must exist). Throws
+/// Writes npy_bytes(tensor) to `path` atomically (data/io/atomic_file.h). Throws
 /// std::runtime_error naming the path when it cannot be written.
 void write_npy(const std::filesystem::path& path, const torch::Tensor& tensor);
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "train/attention_maps.h"
+#include "inference/attention_maps.h"
 
 namespace qkv {
 

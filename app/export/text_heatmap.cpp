@@ -7,15 +7,14 @@
 #include <stdexcept>
 #include <vector>
 
+#include "data/io/utf8.h"
+
 namespace qkv {
 namespace {
 
 // Terminal columns of a UTF-8 string: one per code point (the pieces are letters, digits,
 // punctuation and "▁"; wide CJK characters are rare enough to leave a column ragged).
-size_t display_width(const std::string& text) {
-  return static_cast<size_t>(
-      std::count_if(text.begin(), text.end(), [](char c) { return (c & 0xC0) != 0x80; }));
-}
+size_t display_width(const std::string& text) { return code_point_count(text); }
 
 std::string pad_left(const std::string& text, size_t width) {
   const size_t w = display_width(text);

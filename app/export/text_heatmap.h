@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <string>
 
-#include "train/attention_maps.h"
+#include "inference/attention_maps.h"
 
 namespace qkv {
 

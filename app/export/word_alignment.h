@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "train/attention_maps.h"
+#include "inference/attention_maps.h"
 
 namespace qkv {
 

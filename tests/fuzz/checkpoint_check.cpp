@@ -6,7 +6,7 @@
 
 #include "tests/fuzz/fuzz_checks.h"
 #include "tests/fuzz/fuzz_input_file.h"
-#include "train/checkpoint.h"
+#include "train/checkpoint/checkpoint.h"
 
 namespace qkv::fuzz {
 

@@ -4,7 +4,7 @@
 
 #include "data/ding_cleaning.h"
 #include "data/ding_corpus.h"
-#include "data/utf8.h"
+#include "data/io/utf8.h"
 #include "tests/fuzz/fuzz_checks.h"
 #include "tests/fuzz/fuzz_input_file.h"
 

@@ -1,5 +1,6 @@
 // Tests of model/attention: our attention against LibTorch's reference
-// multi_head_attention_forward, and the properties of attention weights.
+// multi_head_attention_forward (outputs, per-head weights, gradients) on both paths, the fused
+// kernel and the reference maths; and the properties of attention weights.
 #include "model/attention.h"
 
 #include <gtest/gtest.h>
@@ -7,8 +8,11 @@
 
 #include <limits>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "model/attention_recorder.h"
+#include "model/kernels/dispatch.h"
 #include "model/masks.h"
 #include "tests/model/reference_attention.h"
 
@@ -68,57 +72,105 @@ void expect_matches_reference(const Run& ours, const test::ReferenceResult& refe
       << "weights max |diff| " << max_abs_diff(ours.weights, reference.weights);
 }
 
-class AttentionReferenceTest : public ::testing::TestWithParam<bool> {};  // param: fused
+// Which implementation runs: the fused attention kernel or the reference maths of attend()
+// (fused_kernels), and one GEMM or separate GEMMs for the projections (fuse_projections).
+struct AttentionPath {
+  bool fused_kernels;
+  bool fuse_projections;
+};
+
+class AttentionReferenceTest : public ::testing::TestWithParam<AttentionPath> {
+ protected:
+  static MultiHeadAttention seeded_attention(bool fuse_projections) {
+    torch::manual_seed(0);  // the same weights whatever ran before
+    return make_attention(fuse_projections);
+  }
+
+  ScopedFusedKernels kernels_{GetParam().fused_kernels};
+  MultiHeadAttention attention_ = seeded_attention(GetParam().fuse_projections);
+};
 
 TEST_P(AttentionReferenceTest, EncoderSelfAttentionWithPaddingMatchesLibTorch) {
   torch::manual_seed(1);
-  auto attention = make_attention(GetParam());
   auto x = torch::randn({3, 6, kDModel});
   auto key_keep = keep_from_lengths({6, 4, 1}, 6);      // [B, S]
   auto keep_mask = key_keep.unsqueeze(1).unsqueeze(1);  // [B, 1, 1, S]
-  auto ours = run_recorded(attention, x, x, x, keep_mask);
-  expect_matches_reference(ours, reference_attention(*attention, x, x, x, key_keep, false));
+  auto ours = run_recorded(attention_, x, x, x, keep_mask);
+  expect_matches_reference(ours, reference_attention(*attention_, x, x, x, key_keep, false));
 }
 
 TEST_P(AttentionReferenceTest, DecoderSelfAttentionWithCausalAndPaddingMatchesLibTorch) {
   torch::manual_seed(2);
-  auto attention = make_attention(GetParam());
   auto tokens = torch::tensor({{2, 5, 6, 7, 8}, {2, 9, 4, 0, 0}}, torch::kLong);  // pad = 0
   auto y = torch::randn({2, 5, kDModel});
   auto keep_mask = make_target_mask(tokens, /*pad_id=*/0);  // [B, 1, T, T]
-  auto ours = run_recorded(attention, y, y, y, keep_mask);
-  auto reference = reference_attention(*attention, y, y, y, tokens.ne(0), /*causal=*/true);
+  auto ours = run_recorded(attention_, y, y, y, keep_mask);
+  auto reference = reference_attention(*attention_, y, y, y, tokens.ne(0), /*causal=*/true);
   expect_matches_reference(ours, reference);
 }
 
 TEST_P(AttentionReferenceTest, CrossAttentionWithDifferentLengthsMatchesLibTorch) {
   torch::manual_seed(3);
-  auto attention = make_attention(GetParam());
   auto y = torch::randn({3, 4, kDModel});       // target stream: Tq = 4
   auto memory = torch::randn({3, 7, kDModel});  // encoder output: Tk = 7
   auto key_keep = keep_from_lengths({7, 3, 5}, 7);
-  auto ours = run_recorded(attention, y, memory, memory, key_keep.unsqueeze(1).unsqueeze(1));
+  auto ours = run_recorded(attention_, y, memory, memory, key_keep.unsqueeze(1).unsqueeze(1));
   EXPECT_EQ(ours.output.sizes(), (std::vector<int64_t>{3, 4, kDModel}));
   EXPECT_EQ(ours.weights.sizes(), (std::vector<int64_t>{3, kHeads, 4, 7}));
   expect_matches_reference(ours,
-                           reference_attention(*attention, y, memory, memory, key_keep, false));
+                           reference_attention(*attention_, y, memory, memory, key_keep, false));
 }
 
 TEST_P(AttentionReferenceTest, DistinctKeyAndValueWithoutMaskMatchLibTorch) {
   torch::manual_seed(4);
-  auto attention = make_attention(GetParam());
   auto query = torch::randn({2, 3, kDModel});
   auto key = torch::randn({2, 5, kDModel});
   auto value = torch::randn({2, 5, kDModel});
-  auto ours = run_recorded(attention, query, key, value, {});
-  expect_matches_reference(ours, reference_attention(*attention, query, key, value, {}, false));
+  auto ours = run_recorded(attention_, query, key, value, {});
+  expect_matches_reference(ours, reference_attention(*attention_, query, key, value, {}, false));
 }
 
-INSTANTIATE_TEST_SUITE_P(FusedAndSeparate,
+TEST_P(AttentionReferenceTest, GradientsMatchLibTorch) {
+  // Causal self-attention with padding and cross-attention: gradients of the inputs and of
+  // every projection weight, ours against those through multi_head_attention_forward.
+  torch::manual_seed(5);
+  auto tokens = torch::tensor({{2, 5, 6, 7}, {2, 9, 0, 0}}, torch::kLong);  // pad = 0
+  auto y = torch::randn({2, 4, kDModel}, torch::requires_grad());
+  auto memory = torch::randn({2, 6, kDModel}, torch::requires_grad());
+  auto memory_keep = keep_from_lengths({6, 2}, 6);  // [B, S]
+  auto upstream = torch::randn({2, 4, kDModel});
+  auto gradients = [&](const torch::Tensor& self_out, const torch::Tensor& cross_out) {
+    attention_->zero_grad();
+    y.mutable_grad().reset();
+    memory.mutable_grad().reset();
+    ((self_out + cross_out) * upstream).sum().backward();
+    std::vector<torch::Tensor> all = {y.grad().clone(), memory.grad().clone()};
+    for (const auto& p : attention_->parameters()) all.push_back(p.grad().clone());
+    return all;
+  };
+  auto ours = gradients(attention_(y, y, y, make_target_mask(tokens, 0)),
+                        attention_(y, memory, memory, memory_keep.unsqueeze(1).unsqueeze(1)));
+  auto reference =
+      gradients(reference_attention(*attention_, y, y, y, tokens.ne(0), true).output,
+                reference_attention(*attention_, y, memory, memory, memory_keep, false).output);
+  ASSERT_EQ(ours.size(), reference.size());
+  for (size_t i = 0; i < ours.size(); ++i) {
+    EXPECT_TRUE(torch::allclose(ours[i], reference[i], 1e-4, 1e-5))
+        << "gradient " << i << ": max |diff| " << max_abs_diff(ours[i], reference[i]);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(KernelAndReference,
                          AttentionReferenceTest,
-                         ::testing::Bool(),
-                         [](const ::testing::TestParamInfo<bool>& param_info) {
-                           return param_info.param ? "FusedProjections" : "SeparateProjections";
+                         ::testing::Values(AttentionPath{true, true},
+                                           AttentionPath{true, false},
+                                           AttentionPath{false, true},
+                                           AttentionPath{false, false}),
+                         [](const ::testing::TestParamInfo<AttentionPath>& param_info) {
+                           return std::string(param_info.param.fused_kernels ? "FusedKernel"
+                                                                             : "ReferenceMaths") +
+                                  (param_info.param.fuse_projections ? "_FusedProjections"
+                                                                     : "_SeparateProjections");
                          });
 
 TEST(AttentionWeights, EqualLibTorchWeightsWithIdentityProjections) {

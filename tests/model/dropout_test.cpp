@@ -1,14 +1,23 @@
 // Tests of model/dropout: torch::dropout's semantics (keep rate, scaling, identity outside
-// training), repeatability under torch::manual_seed, and gradients through the regenerated mask.
+// training), repeatability under torch::manual_seed, and gradients through the mask, on both
+// paths: the reference (torch ops) and the fused kernels (tested against the reference ops
+// in kernels/fused_dropout_test.cpp).
 #include "model/dropout.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "model/kernels/dispatch.h"
+
 namespace qkv {
 namespace {
 
-TEST(Dropout, KeepsAboutOneMinusPAndScalesKeptValues) {
+class DropoutTest : public ::testing::TestWithParam<bool> {  // param: fused kernels on
+ protected:
+  ScopedFusedKernels kernels_{GetParam()};
+};
+
+TEST_P(DropoutTest, KeepsAboutOneMinusPAndScalesKeptValues) {
   torch::manual_seed(0);
   auto x = torch::ones({200000});
   for (double p : {0.1, 0.5}) {
@@ -20,7 +29,7 @@ TEST(Dropout, KeepsAboutOneMinusPAndScalesKeptValues) {
   }
 }
 
-TEST(Dropout, IdentityOutsideTrainingOrWithZeroP) {
+TEST_P(DropoutTest, IdentityOutsideTrainingOrWithZeroP) {
   auto x = torch::randn({4, 5});
   EXPECT_TRUE(torch::equal(apply_dropout(x, 0.3, false), x));
   EXPECT_TRUE(torch::equal(apply_dropout(x, 0.0, true), x));
@@ -28,7 +37,7 @@ TEST(Dropout, IdentityOutsideTrainingOrWithZeroP) {
   EXPECT_TRUE(torch::equal(relu_dropout(x, 0.3, false), torch::relu(x)));
 }
 
-TEST(Dropout, RepeatableUnderManualSeedAndDifferentPerCall) {
+TEST_P(DropoutTest, RepeatableUnderManualSeedAndDifferentPerCall) {
   auto x = torch::randn({1000});
   torch::manual_seed(5);
   auto a = apply_dropout(x, 0.5, true);
@@ -38,7 +47,7 @@ TEST(Dropout, RepeatableUnderManualSeedAndDifferentPerCall) {
   EXPECT_FALSE(torch::equal(a, b));
 }
 
-TEST(Dropout, GradientIsTheScaledMaskOfTheForwardPass) {
+TEST_P(DropoutTest, GradientIsTheScaledMaskOfTheForwardPass) {
   torch::manual_seed(1);
   auto x = torch::randn({64, 33}).abs().add_(0.1).requires_grad_(true);  // no zeros
   auto y = apply_dropout(x, 0.25, true);
@@ -46,7 +55,7 @@ TEST(Dropout, GradientIsTheScaledMaskOfTheForwardPass) {
   EXPECT_TRUE(torch::allclose(x.grad(), y.detach() / x.detach()));  // mask / (1 - p)
 }
 
-TEST(Dropout, AddDropoutIsResidualPlusDropoutWithBothGradients) {
+TEST_P(DropoutTest, AddDropoutIsResidualPlusDropoutWithBothGradients) {
   auto x = torch::randn({10, 7}, torch::requires_grad());
   auto y = torch::randn({10, 7}).abs().add_(0.1).requires_grad_(true);
   torch::manual_seed(2);
@@ -59,7 +68,7 @@ TEST(Dropout, AddDropoutIsResidualPlusDropoutWithBothGradients) {
   EXPECT_TRUE(torch::allclose(y.grad(), (expected - x.detach()) / y.detach()));
 }
 
-TEST(Dropout, ReluDropoutMatchesReluThenDropoutAndItsGradient) {
+TEST_P(DropoutTest, ReluDropoutMatchesReluThenDropoutAndItsGradient) {
   auto x = torch::randn({50, 40}, torch::requires_grad());
   torch::manual_seed(3);
   auto ours = relu_dropout(x, 0.2, true);
@@ -71,11 +80,28 @@ TEST(Dropout, ReluDropoutMatchesReluThenDropoutAndItsGradient) {
   EXPECT_TRUE(torch::allclose(x.grad(), slope));
 }
 
+INSTANTIATE_TEST_SUITE_P(FusedAndReference,
+                         DropoutTest,
+                         ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& param_info) {
+                           return param_info.param ? "Fused" : "Reference";
+                         });
+
 TEST(Dropout, FallsBackToTorchDropoutForOtherTypes) {
   auto x = torch::ones({10000}, torch::kFloat64);
   auto y = apply_dropout(x, 0.5, true);
   EXPECT_EQ(y.scalar_type(), torch::kFloat64);
   EXPECT_NEAR(y.ne(0).to(torch::kFloat64).mean().item<double>(), 0.5, 0.03);
+}
+
+TEST(Dropout, ReferencePathIsTorchDropout) {
+  // With the kernels off, the same seed gives torch::dropout's mask exactly.
+  ScopedFusedKernels off(false);
+  auto x = torch::randn({300});
+  torch::manual_seed(6);
+  auto ours = apply_dropout(x, 0.3, true);
+  torch::manual_seed(6);
+  EXPECT_TRUE(torch::equal(ours, torch::dropout(x, 0.3, true)));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Checkpoint integrity beyond tests/train/checkpoint_test.cpp: a real (tiny) Transformer
+// Checkpoint integrity beyond tests/train/checkpoint/checkpoint_test.cpp: a real (tiny) Transformer
 // checkpoint truncated at every point and with bits flipped anywhere either loads with its
 // exact content or throws CheckpointError; foreign files of every kind (empty, directory,
 // random bytes, zip or pickle that is not a qkv checkpoint, another format version) throw
@@ -16,7 +16,7 @@
 
 #include "data/special_tokens.h"
 #include "model/transformer.h"
-#include "train/checkpoint.h"
+#include "train/checkpoint/checkpoint.h"
 
 namespace qkv {
 namespace {
@@ -241,9 +241,10 @@ TEST_F(CheckpointIntegrity, OtherArchitectureOrVocabularyIsNamed) {
 
 TEST_F(CheckpointIntegrity, FailedWritesKeepThePreviousCheckpoint) {
   save_checkpoint(*original_, dir_ / "keep.pt");
-  const std::vector<char> other(3 << 20, 'x');
+  const std::string other(3 << 20, 'x');
   for (const size_t fail_after : {size_t{0}, size_t{1 << 20}, size_t{(3 << 20) - 1}}) {
-    EXPECT_THROW(write_file_atomically(dir_ / "keep.pt", other, fail_after), std::runtime_error);
+    EXPECT_THROW(write_file_atomically_failing_after(dir_ / "keep.pt", other, fail_after),
+                 std::runtime_error);
     EXPECT_TRUE(same_content(load_checkpoint(dir_ / "keep.pt"), *original_)) << fail_after;
   }
   for (const auto& entry : fs::directory_iterator(dir_)) {

@@ -20,8 +20,8 @@
 #include <sstream>
 #include <thread>
 
-#include "train/checkpoint.h"
-#include "train/run_dir.h"
+#include "train/checkpoint/checkpoint.h"
+#include "train/checkpoint/run_dir.h"
 
 namespace qkv {
 namespace {

@@ -1,40 +1,19 @@
 // Segment files for scoring (see corpus_files.h).
 #include "train/metrics/corpus_files.h"
 
-#include <fstream>
 #include <stdexcept>
 #include <utility>
 
+#include "data/io/text_file.h"
 #include "train/metrics/unicode_text.h"
 
 namespace qkv {
 
 std::vector<std::string> read_segments(const std::filesystem::path& path) {
-  std::error_code error;
-  if (!std::filesystem::is_regular_file(path, error)) {
-    throw std::runtime_error(
-        "cannot read " + path.string() +
-        (std::filesystem::exists(path, error) ? ": not a regular file" : ": no such file"));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw std::runtime_error("cannot open " + path.string());
-  }
-  std::vector<std::string> segments;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::u32string text;
-    try {
-      text = decode_utf8(line);
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument(path.string() + ":" + std::to_string(segments.size() + 1) + ": " +
-                                  e.what());
-    }
-    segments.push_back(encode_utf8(python_rstrip(text)));
-  }
-  if (in.bad()) {
-    throw std::runtime_error("error while reading " + path.string());
-  }
+  LineReading reading;
+  reading.strip_byte_order_mark = false;  // Python's "utf-8" codec keeps it, so sacreBLEU does
+  std::vector<std::string> segments = read_text_lines(path, reading);
+  for (std::string& segment : segments) segment = encode_utf8(python_rstrip(decode_utf8(segment)));
   return segments;
 }
 

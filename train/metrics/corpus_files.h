@@ -1,6 +1,7 @@
 // Reading hypothesis and reference files for scoring, as sacreBLEU's command line reads them:
 // UTF-8, one segment per '\n'-terminated line (a missing final newline is fine), trailing
-// whitespace removed with Python's str.rstrip() (so "\r\n" files work).
+// whitespace removed with Python's str.rstrip() (so "\r\n" files work). The lines come from
+// data/io's line reader (read_text_lines), keeping a byte-order mark as Python does.
 #pragma once
 
 #include <filesystem>
@@ -9,8 +10,9 @@
 
 namespace qkv {
 
-/// The segments of a UTF-8 text file. Throws std::runtime_error naming the file when it is
-/// missing or unreadable, std::invalid_argument naming file and line on invalid UTF-8.
+/// The segments of a UTF-8 text file (plain or gzip). Throws std::runtime_error naming the file
+/// when it is missing or unreadable, and naming file and line ("<path>:<line>: invalid
+/// UTF-8; ...") on invalid UTF-8.
 std::vector<std::string> read_segments(const std::filesystem::path& path);
 
 /// Two line-aligned files' segments, e.g. sources and references.

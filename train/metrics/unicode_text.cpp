@@ -1,9 +1,8 @@
-// Python-compatible UTF-8 decoding, whitespace, splitting and lowercasing (see unicode_text.h).
+// Python-compatible whitespace, splitting and lowercasing (see unicode_text.h).
 // The Unicode facts come from the generated tables in unicode_tables.cpp.
 #include "train/metrics/unicode_text.h"
 
 #include <algorithm>
-#include <stdexcept>
 
 #include "train/metrics/unicode_tables.h"
 
@@ -67,86 +66,7 @@ char32_t lower_capital_sigma(std::u32string_view text, std::size_t i) {
   return (k == text.size() || !is_cased(text[k])) ? kFinalSigma : kSmallSigma;
 }
 
-[[noreturn]] void throw_invalid_utf8(std::size_t offset) {
-  throw std::invalid_argument("invalid UTF-8 at byte " + std::to_string(offset) +
-                              ": the metrics need UTF-8 text, as sacreBLEU does");
-}
-
 }  // namespace
-
-std::u32string decode_utf8(std::string_view text) {
-  std::u32string out;
-  out.reserve(text.size());
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    if (lead < 0x80) {
-      out.push_back(lead);
-      ++i;
-      continue;
-    }
-    // Sequence length and the allowed range of the second byte (RFC 3629 table, which is
-    // what rules out overlong forms, surrogates and code points above U+10FFFF).
-    std::size_t length = 0;
-    unsigned char low = 0x80;
-    unsigned char high = 0xBF;
-    char32_t c = 0;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      length = 2;
-      c = lead & 0x1F;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      length = 3;
-      c = lead & 0x0F;
-      low = lead == 0xE0 ? 0xA0 : 0x80;
-      high = lead == 0xED ? 0x9F : 0xBF;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      length = 4;
-      c = lead & 0x07;
-      low = lead == 0xF0 ? 0x90 : 0x80;
-      high = lead == 0xF4 ? 0x8F : 0xBF;
-    } else {
-      throw_invalid_utf8(i);
-    }
-    if (i + length > text.size()) {
-      throw_invalid_utf8(i);
-    }
-    for (std::size_t k = 1; k < length; ++k) {
-      const auto byte = static_cast<unsigned char>(text[i + k]);
-      const unsigned char min = k == 1 ? low : 0x80;
-      const unsigned char max = k == 1 ? high : 0xBF;
-      if (byte < min || byte > max) {
-        throw_invalid_utf8(i);
-      }
-      c = (c << 6) | (byte & 0x3F);
-    }
-    out.push_back(c);
-    i += length;
-  }
-  return out;
-}
-
-std::string encode_utf8(std::u32string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char32_t c : text) {
-    if (c < 0x80) {
-      out.push_back(static_cast<char>(c));
-    } else if (c < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-    } else if (c < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (c >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (c >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-    }
-  }
-  return out;
-}
 
 bool is_python_whitespace(char32_t c) {
   if (c < 0x80) {

@@ -1,6 +1,7 @@
 // Unicode text handling for the metrics, with Python's semantics: sacreBLEU works on Python
 // `str` (sequences of code points), so BLEU/chrF must split, strip and lowercase exactly as
-// CPython does. UTF-8 in and out; std::u32string (one char32_t per code point) inside.
+// CPython does. UTF-8 in and out through data/io/utf8's codec (decode_utf8, encode_utf8);
+// std::u32string (one char32_t per code point) inside.
 // Not a general Unicode library: no normalisation, no locale, no grapheme clusters.
 #pragma once
 
@@ -8,14 +9,9 @@
 #include <string_view>
 #include <vector>
 
+#include "data/io/utf8.h"  // decode_utf8 (as strict as Python's codec), encode_utf8
+
 namespace qkv {
-
-/// Decodes UTF-8 as strictly as Python's "utf-8" codec (no overlong forms, no surrogates,
-/// nothing above U+10FFFF). Throws std::invalid_argument naming the byte offset otherwise.
-std::u32string decode_utf8(std::string_view text);
-
-/// Encodes code points as UTF-8 (the inverse of decode_utf8).
-std::string encode_utf8(std::u32string_view text);
 
 /// True for the code points Python's str.split()/str.strip() treat as whitespace:
 /// ASCII \t \n \v \f \r \x1c-\x1f and space, plus U+0085, U+00A0, U+1680, U+2000-U+200A,

@@ -10,8 +10,8 @@
 
 #include "app/export/word_alignment.h"
 #include "data/special_tokens.h"
+#include "inference/attention_maps.h"
 #include "model/search.h"
-#include "train/attention_maps.h"
 
 namespace qkv {
 namespace {

@@ -1,12 +1,14 @@
 // `qkv attention` (app/cmd_attention.cpp), run in-process on a run directory trained here for a
 // few steps: it writes the documented layout for translated and teacher-forced sentences,
-// prints one Pharaoh line per sentence with --align, and names the flag in its errors.
+// reads --input files line by line, prints one Pharaoh line per sentence with --align, and
+// names the flag or file in its errors.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include <CLI/CLI.hpp>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -170,6 +172,29 @@ TEST_F(AttentionCommandTest, ShowPrintsTheCrossAttentionTableOfTheChosenLayer) {
   EXPECT_NE(first, last);
 }
 
+TEST_F(AttentionCommandTest, InputAddsEveryNonEmptyLineAfterTheArguments) {
+  // A byte-order mark, an empty line and Windows line ends, as an editor may leave them.
+  std::ofstream(out("input.en"), std::ios::binary)
+      << "\xEF\xBB\xBFThe garden is green.\r\n\r\nMy sister reads a book.\r\n";
+  run_attention({"--model",
+                 run().string(),
+                 "--out",
+                 out("input").string(),
+                 "--format",
+                 "json",
+                 "--input",
+                 out("input.en").string(),
+                 "The house is big."});
+  const std::vector<std::string> expected = {
+      "The house is big.", "The garden is green.", "My sister reads a book."};
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const auto doc =
+        nlohmann::json::parse(test::read_file(out("input") / std::to_string(i) / "attention.json"));
+    EXPECT_EQ(doc["source"]["text"], expected[i]) << i;
+  }
+  EXPECT_FALSE(fs::exists(out("input") / "3"));
+}
+
 TEST_F(AttentionCommandTest, ErrorsNameTheFlag) {
   auto message = [&](const std::vector<std::string>& args) {
     try {
@@ -190,6 +215,8 @@ TEST_F(AttentionCommandTest, ErrorsNameTheFlag) {
               HasSubstr("alignment layer 5"));
   EXPECT_THAT(message({"--model", (*dir_ / "nothing").string(), "--align", "a"}),
               HasSubstr("nothing"));
+  EXPECT_THAT(message({"--model", model, "--align", "--input", out("missing.en").string()}),
+              HasSubstr(out("missing.en").string()));
 }
 
 }  // namespace

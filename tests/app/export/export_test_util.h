@@ -1,10 +1,9 @@
-// Test helpers for app/export tests: a small random-weight model and sentences collected from
-// it, labelled with German and Cyrillic pieces (the labels need not match the ids: writers
-// only draw them).
+// Test helpers for app/export tests: sentences collected from a small random-weight model
+// (tests/inference/inference_test_util.h), labelled with German and Cyrillic pieces (the
+// labels need not match the ids: writers only draw them).
 #pragma once
 
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -13,40 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "model/config.h"
-#include "model/transformer.h"
-#include "train/attention_maps.h"
+#include "inference/attention_maps.h"
+#include "tests/inference/inference_test_util.h"
 
 namespace qkv::test {
-
-constexpr int64_t kVocab = 40;
-
-inline ModelConfig tiny_config() {
-  ModelConfig config;
-  config.d_model = 16;
-  config.num_heads = 2;
-  config.d_ff = 32;
-  config.encoder_layers = 2;
-  config.decoder_layers = 2;
-  config.dropout = 0.0;
-  config.attention_dropout = 0.0;
-  config.max_positions = 64;
-  return config;
-}
-
-inline Transformer tiny_model(uint64_t seed = 1) {
-  torch::manual_seed(seed);
-  Transformer model(tiny_config(), kVocab, /*pad_id=*/0);
-  model->eval();
-  return model;
-}
-
-/// Content ids 4, 5, ... (n of them).
-inline std::vector<int64_t> content_ids(int64_t n, int64_t first = 4) {
-  std::vector<int64_t> ids;
-  for (int64_t i = 0; i < n; ++i) ids.push_back(first + (i % (kVocab - first)));
-  return ids;
-}
 
 /// Labels for `ids` cycling through German and Cyrillic pieces, `last` appended.
 inline std::vector<std::string> labels(size_t n,
@@ -84,15 +53,6 @@ inline SentenceAttention labelled_sentence(int64_t source_length = 5,
   sentence.target_tokens = labels(sentence.target_ids.size(), "<s>", "");
   sentence.predicted_tokens = labels(sentence.predicted_ids.size(), "", "</s>");
   return sentence;
-}
-
-/// A fresh empty directory under the system temp dir, named after the running test.
-inline std::filesystem::path fresh_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("qkv_export_test_" + std::to_string(::getpid()) + "_" + name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
 }
 
 /// Contents of a text file.

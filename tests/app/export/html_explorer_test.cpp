@@ -45,7 +45,7 @@ std::vector<float> decode_base64_floats(const std::string& text) {
   return floats;
 }
 
-// A hand-made probe snapshot in the trainer's format (train/attention_maps.h).
+// A hand-made probe snapshot in the format of app/export/probe_attention.h.
 void write_snapshot(const fs::path& path, int64_t step) {
   const nlohmann::json rows = {{0.7, 0.2, 0.1}, {0.1, 0.8, 0.1}};  // [T=2, S=3]
   const nlohmann::json snapshot = {{"format", "qkv-attention-probes/1"},

@@ -50,6 +50,23 @@ TEST_F(CorpusFilesTest, SplitsOnNewlinesAndStripsTrailingWhitespace) {
   EXPECT_EQ(read_segments(write("nl.txt", "\n")), (std::vector<std::string>{""}));
 }
 
+TEST_F(CorpusFilesTest, KeepsAByteOrderMarkAsPythonDoes) {
+  // sacreBLEU opens files with Python's "utf-8" codec, which keeps U+FEFF in the first line.
+  EXPECT_EQ(read_segments(write("bom.txt", "\xEF\xBB\xBFone\ntwo\n")),
+            (std::vector<std::string>{"\xEF\xBB\xBFone", "two"}));
+}
+
+TEST_F(CorpusFilesTest, AFolderIsNotAFileToScore) {
+  fs::create_directories(dir_ / "folder.txt");
+  try {
+    read_segments(dir_ / "folder.txt");
+    FAIL() << "a folder must be rejected";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("folder.txt: no such file"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST_F(CorpusFilesTest, MissingFileIsNamed) {
   const std::string message = error_of(dir_ / "nope.txt", write("r.txt", "x\n"));
   EXPECT_NE(message.find("nope.txt"), std::string::npos) << message;
@@ -85,7 +102,7 @@ TEST_F(CorpusFilesTest, InvalidUtf8NamesFileAndLine) {
   try {
     read_segments(path);
     FAIL() << "invalid UTF-8 must be rejected";
-  } catch (const std::invalid_argument& e) {
+  } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("bad.txt:2: invalid UTF-8"), std::string::npos)
         << e.what();
   }
