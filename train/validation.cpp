@@ -1,3 +1,5 @@
+// Validation during training (see validation.h): 1. loss over every validation example,
+// 2. greedy translations of a capped sample, scored as `qkv evaluate` scores them.
 #include "train/validation.h"
 
 #include <torch/torch.h>

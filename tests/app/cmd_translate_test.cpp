@@ -1,5 +1,6 @@
-// End-to-end tests of `qkv prepare`, `qkv train`, `qkv translate` and `qkv evaluate` as a user
-// runs them. One tiny model is trained (seconds) and then exercised in every input mode.
+// End-to-end tests of `qkv translate` as a user runs it, and of the subcommands that use the
+// same trained run (`qkv evaluate`, `qkv average`, `qkv bench translate`): one tiny model is
+// trained (seconds) and then exercised in every input mode.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -17,24 +18,6 @@ using testing::lines_of;
 using testing::run_qkv;
 
 const std::string kFixtures = QKV_FIXTURES_DIR;
-
-TEST(PrepareCli, DingFixtureSplitsAndCounts) {
-  const fs::path out =
-      fs::temp_directory_path() / ("qkv_prepare_cli_" + std::to_string(::getpid()));
-  const auto result = run_qkv({"prepare",
-                               "--corpus",
-                               "ding-en-de",
-                               "--raw-dir",
-                               kFixtures + "/data/ding",
-                               "--out",
-                               out.string()});
-  ASSERT_EQ(result.exit_code, 0) << result.err;
-  for (const char* file : {"train.en", "train.de", "valid.en", "valid.de", "test.en", "test.de"}) {
-    EXPECT_TRUE(fs::exists(out / file)) << file;
-  }
-  EXPECT_EQ(lines_of(result.out + result.err).empty(), false);
-  fs::remove_all(out);
-}
 
 class TranslateCli : public ::testing::Test {
  protected:

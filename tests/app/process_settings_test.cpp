@@ -1,0 +1,43 @@
+// app/process_settings: the thread count qkv applies (0 = its measured default) is the one
+// LibTorch then uses, and the CPU settings (denormals flushed, AVX-512 kernels where the CPU
+// has them) are in place after the first call.
+#include "app/process_settings.h"
+
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <limits>
+
+#include "model/kernels/dispatch.h"
+
+namespace qkv {
+namespace {
+
+TEST(ProcessSettings, AppliesTheRequestedOrDefaultThreadCount) {
+  EXPECT_EQ(configure_threads(2), 2);
+  EXPECT_EQ(at::get_num_threads(), 2);
+  EXPECT_EQ(configure_threads(0), default_torch_threads());
+  EXPECT_EQ(at::get_num_threads(), default_torch_threads());
+}
+
+TEST(ProcessSettings, DenormalsAreFlushedUnlessAskedToKeepThem) {
+  configure_threads(0);
+  if (std::getenv("QKV_KEEP_DENORMALS") != nullptr) GTEST_SKIP() << "QKV_KEEP_DENORMALS is set";
+  // The smallest normal float halved is a denormal; flushed, a LibTorch op makes it zero.
+  const float tiny = std::numeric_limits<float>::min();
+  const auto halved = torch::full({4}, tiny) * 0.5f;
+  EXPECT_EQ(halved[0].item<float>(), 0.0f);
+}
+
+TEST(ProcessSettings, AvxCapabilityFollowsTheCpu) {
+  configure_threads(0);
+  const char* capability = std::getenv("ATEN_CPU_CAPABILITY");
+  if (!has_avx512()) GTEST_SKIP() << "this CPU has no AVX-512";
+  EXPECT_NE(capability, nullptr);  // set by qkv unless the user had set it
+}
+
+}  // namespace
+}  // namespace qkv
