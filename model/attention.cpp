@@ -93,15 +93,26 @@ std::pair<torch::Tensor, KeyValue> MultiHeadAttentionImpl::project_self(const to
   return {split_heads(qkv[0]), {split_heads(qkv[1]), split_heads(qkv[2])}};         // [B, H, T, Dh]
 }
 
+namespace {
+
+// Inputs are [B, T, D]: a wrong rank or width would otherwise fail deep inside a matmul.
+// `expected` names the tensor and its shape up to D, e.g. "query must be [B, Tq, ".
+void check_width(const torch::Tensor& x, const char* expected, int64_t d_model) {
+  TORCH_CHECK(x.dim() == 3 && x.size(-1) == d_model,
+              "MultiHeadAttention: ",
+              expected,
+              d_model,
+              "], got ",
+              x.sizes());
+}
+
+}  // namespace
+
 torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& query,
                                               const torch::Tensor& key,
                                               const torch::Tensor& value,
                                               const torch::Tensor& keep_mask) {
-  TORCH_CHECK(query.dim() == 3 && query.size(-1) == options_.d_model,
-              "MultiHeadAttention: query must be [B, Tq, ",
-              options_.d_model,
-              "], got ",
-              query.sizes());
+  check_width(query, "query must be [B, Tq, ", options_.d_model);
   TORCH_CHECK(key.size(0) == query.size(0),
               "MultiHeadAttention: query and key batch sizes differ: ",
               query.sizes(),
@@ -117,22 +128,14 @@ torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& query,
 torch::Tensor MultiHeadAttentionImpl::forward_projected(const torch::Tensor& query,
                                                         const KeyValue& memory,
                                                         const torch::Tensor& keep_mask) {
-  TORCH_CHECK(query.dim() == 3 && query.size(-1) == options_.d_model,
-              "MultiHeadAttention: query must be [B, Tq, ",
-              options_.d_model,
-              "], got ",
-              query.sizes());
+  check_width(query, "query must be [B, Tq, ", options_.d_model);
   return attend(project_query(query), memory, keep_mask);
 }
 
 torch::Tensor MultiHeadAttentionImpl::forward_cached(const torch::Tensor& x,
                                                      KeyValueCache& cache,
                                                      const torch::Tensor& keep_mask) {
-  TORCH_CHECK(x.dim() == 3 && x.size(-1) == options_.d_model,
-              "MultiHeadAttention: x must be [B, n, ",
-              options_.d_model,
-              "], got ",
-              x.sizes());
+  check_width(x, "x must be [B, n, ", options_.d_model);
   auto [q, fresh] = project_self(x);                            // [B, H, n, Dh] each
   return attend(q, cache.append(fresh.k, fresh.v), keep_mask);  // [B, n, D]
 }

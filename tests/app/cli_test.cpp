@@ -3,8 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
+#include <string>
+#include <vector>
 
 #include "tests/app/run_command.h"
 
@@ -13,7 +13,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::lines_of;
-using ::testing::Not;
 using testing::run_qkv;
 
 TEST(Cli, HelpListsOnlyImplementedSubcommands) {

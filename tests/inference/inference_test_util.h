@@ -15,22 +15,14 @@
 #include "data/tokenizer.h"
 #include "model/config.h"
 #include "model/transformer.h"
+#include "tests/common/test_model_config.h"
 
 namespace qkv::test {
 
 constexpr int64_t kVocab = 40;
 
 inline ModelConfig tiny_config() {
-  ModelConfig config;
-  config.d_model = 16;
-  config.num_heads = 2;
-  config.d_ff = 32;
-  config.encoder_layers = 2;
-  config.decoder_layers = 2;
-  config.dropout = 0.0;
-  config.attention_dropout = 0.0;
-  config.max_positions = 64;
-  return config;
+  return test_model_config(/*d_model=*/16, /*num_heads=*/2, /*d_ff=*/32);
 }
 
 /// tiny_config() with random weights for a `vocab`-word vocabulary (pad id 0), in eval mode.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model/config.h"
+#include "tests/common/test_model_config.h"
 
 namespace qkv::test {
 
@@ -16,16 +17,7 @@ constexpr int64_t kEos = 3;
 
 /// A small model config for fast tests (no dropout unless asked).
 inline ModelConfig small_config() {
-  ModelConfig config;
-  config.d_model = 32;
-  config.num_heads = 4;
-  config.d_ff = 64;
-  config.encoder_layers = 2;
-  config.decoder_layers = 2;
-  config.dropout = 0.0;
-  config.attention_dropout = 0.0;
-  config.max_positions = 64;
-  return config;
+  return test_model_config(/*d_model=*/32, /*num_heads=*/4, /*d_ff=*/64);
 }
 
 /// Random token ids in [4, vocab) of the given lengths, right-padded with kPad: [B, max len].

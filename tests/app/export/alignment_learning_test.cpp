@@ -12,6 +12,7 @@
 #include "data/special_tokens.h"
 #include "inference/attention_maps.h"
 #include "model/search.h"
+#include "tests/common/test_model_config.h"
 
 namespace qkv {
 namespace {
@@ -50,14 +51,7 @@ CopyBatch copy_batch(int64_t size) {
 }
 
 ModelConfig copy_config() {
-  ModelConfig config;
-  config.d_model = 64;
-  config.num_heads = 2;
-  config.d_ff = 128;
-  config.encoder_layers = 2;
-  config.decoder_layers = 2;
-  config.dropout = 0.0;
-  config.attention_dropout = 0.0;
+  ModelConfig config = test::test_model_config(/*d_model=*/64, /*num_heads=*/2, /*d_ff=*/128);
   config.max_positions = 32;
   return config;
 }
