@@ -16,30 +16,12 @@ namespace {
 
 using test::max_abs_diff;
 
-LayerOptions options_for(NormPosition norm) {
-  LayerOptions options;
-  options.d_model = 16;
-  options.num_heads = 4;
-  options.d_ff = 24;
-  options.dropout = 0.3;  // must be inactive in eval mode
-  options.attention_dropout = 0.3;
-  options.norm = norm;
-  return options;
-}
-
-void randomise(torch::nn::Module& module) {
-  torch::NoGradGuard no_grad;
-  for (auto& p : module.parameters()) {
-    p.uniform_(-0.5, 0.5);
-  }
-}
-
 class DecoderTest : public ::testing::TestWithParam<NormPosition> {};
 
 TEST_P(DecoderTest, LayerMatchesReferenceOps) {
   torch::manual_seed(2);
-  DecoderLayer layer(options_for(GetParam()));
-  randomise(*layer);
+  DecoderLayer layer(test::layer_test_options(GetParam()));
+  test::randomise(*layer);
   layer->eval();
   auto y = torch::randn({2, 4, 16});
   auto memory = torch::randn({2, 6, 16});
@@ -64,8 +46,8 @@ TEST_P(DecoderTest, LayerMatchesReferenceOps) {
 
 TEST_P(DecoderTest, StepsEqualFullPassAndRecordSites) {
   torch::manual_seed(3);
-  Decoder decoder(options_for(GetParam()), 2);
-  randomise(*decoder);
+  Decoder decoder(test::layer_test_options(GetParam()), 2);
+  test::randomise(*decoder);
   decoder->eval();
   EXPECT_EQ(decoder->final_norm().is_empty(), GetParam() == NormPosition::kPost);
   auto y = torch::randn({2, 5, 16});
@@ -94,7 +76,7 @@ TEST_P(DecoderTest, StepsEqualFullPassAndRecordSites) {
 }
 
 TEST(Decoder, StepRejectsMoreThanOnePosition) {
-  Decoder decoder(options_for(NormPosition::kPre), 1);
+  Decoder decoder(test::layer_test_options(NormPosition::kPre), 1);
   torch::NoGradGuard no_grad;
   auto memory = torch::randn({1, 3, 16});
   auto state = decoder->start(memory, torch::ones({1, 1, 1, 3}, torch::kBool));

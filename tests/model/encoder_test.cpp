@@ -14,31 +14,12 @@ namespace {
 
 using test::max_abs_diff;
 
-LayerOptions options_for(NormPosition norm) {
-  LayerOptions options;
-  options.d_model = 16;
-  options.num_heads = 4;
-  options.d_ff = 24;
-  options.dropout = 0.3;  // must be inactive in eval mode
-  options.attention_dropout = 0.3;
-  options.norm = norm;
-  return options;
-}
-
-// Gives LayerNorms non-trivial weights so that a skipped or misplaced norm shows.
-void randomise(torch::nn::Module& module) {
-  torch::NoGradGuard no_grad;
-  for (auto& p : module.parameters()) {
-    p.uniform_(-0.5, 0.5);
-  }
-}
-
 class EncoderTest : public ::testing::TestWithParam<NormPosition> {};
 
 TEST_P(EncoderTest, LayerMatchesReferenceOps) {
   torch::manual_seed(1);
-  EncoderLayer layer(options_for(GetParam()));
-  randomise(*layer);
+  EncoderLayer layer(test::layer_test_options(GetParam()));
+  test::randomise(*layer);
   layer->eval();
   auto x = torch::randn({2, 5, 16});
   auto key_keep = torch::tensor({{1, 1, 1, 1, 1}, {1, 1, 1, 0, 0}}).to(torch::kBool);
@@ -57,7 +38,7 @@ TEST_P(EncoderTest, LayerMatchesReferenceOps) {
 }
 
 TEST_P(EncoderTest, StackHasFinalNormOnlyForPreNorm) {
-  Encoder encoder(options_for(GetParam()), 2);
+  Encoder encoder(test::layer_test_options(GetParam()), 2);
   EXPECT_EQ(encoder->num_layers(), 2);
   const bool has_final = !encoder->final_norm().is_empty();
   EXPECT_EQ(has_final, GetParam() == NormPosition::kPre);
@@ -72,7 +53,7 @@ TEST_P(EncoderTest, StackHasFinalNormOnlyForPreNorm) {
 }
 
 TEST_P(EncoderTest, RecorderSitesAreNamedByLayer) {
-  Encoder encoder(options_for(GetParam()), 2);
+  Encoder encoder(test::layer_test_options(GetParam()), 2);
   encoder->eval();
   AttentionRecorder recorder;
   encoder->set_recorder(&recorder);

@@ -22,6 +22,27 @@ inline void PrintTo(NormPosition position, std::ostream* os) {
 
 namespace qkv::test {
 
+/// The layer options both layer tests use: D 16, 4 heads, dropout that eval mode must switch off.
+inline LayerOptions layer_test_options(NormPosition norm) {
+  LayerOptions options;
+  options.d_model = 16;
+  options.num_heads = 4;
+  options.d_ff = 24;
+  options.dropout = 0.3;  // must be inactive in eval mode
+  options.attention_dropout = 0.3;
+  options.norm = norm;
+  return options;
+}
+
+/// Gives every parameter (LayerNorms included) non-trivial values in [-0.5, 0.5], so that a
+/// skipped or misplaced norm shows.
+inline void randomise(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : module.parameters()) {
+    p.uniform_(-0.5, 0.5);
+  }
+}
+
 inline torch::Tensor reference_layer_norm(const torch::Tensor& x, torch::nn::LayerNorm& norm) {
   return torch::layer_norm(x, {x.size(-1)}, norm->weight, norm->bias, 1e-5);
 }
