@@ -20,7 +20,7 @@ namespace qkv {
 std::vector<int64_t> word_indices(const std::vector<std::string>& pieces);
 
 /// The decoder layer used when none is chosen: the last one. (On the copy task every layer
-/// that aligns at all aligns in the last layer; tests/app/export/alignment_test.cpp.)
+/// that aligns at all aligns in the last layer; tests/app/export/alignment_learning_test.cpp.)
 int64_t default_alignment_layer(const SentenceAttention& sentence);
 
 /// Per target token (predicted_tokens, </s> excluded), the source position with the highest
