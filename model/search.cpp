@@ -257,7 +257,7 @@ void validate_search_options(const SearchOptions& o) {
 double length_penalty(int64_t length, const SearchOptions& options) {
   const double alpha = options.length_penalty_alpha;
   const auto len = static_cast<double>(std::max<int64_t>(length, 1));
-  switch (options.length_penalty) {
+  switch (options.length_penalty_type) {
     case LengthPenalty::kGnmt:
       return std::pow((5.0 + len) / 6.0, alpha);
     case LengthPenalty::kAverage:

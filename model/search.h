@@ -25,7 +25,7 @@ struct SearchOptions {
   int64_t pad_id = 0;     ///< source padding
   int64_t beam_size = 1;  ///< 1 = greedy search
   int64_t n_best = 1;     ///< hypotheses returned per sentence, 1 <= n_best <= beam_size
-  LengthPenalty length_penalty = LengthPenalty::kGnmt;
+  LengthPenalty length_penalty_type = LengthPenalty::kGnmt;  ///< the kind; alpha below
   double length_penalty_alpha = 0.0;  ///< 0 disables the penalty whatever its kind
   /// Output length limit per sentence, in tokens before EOS:
   ///   min(max_length, floor(max_length_ratio * source_length + max_length_offset)),

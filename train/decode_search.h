@@ -19,9 +19,9 @@ inline SearchOptions search_options_for(const DecodeConfig& decode) {
   search.pad_id = kPadId;
   search.beam_size = decode.beam_size;
   search.n_best = 1;
-  search.length_penalty = decode.length_penalty_type == LengthPenaltyType::kAverage
-                              ? LengthPenalty::kAverage
-                              : LengthPenalty::kGnmt;
+  search.length_penalty_type = decode.length_penalty_type == LengthPenaltyType::kAverage
+                                   ? LengthPenalty::kAverage
+                                   : LengthPenalty::kGnmt;
   search.length_penalty_alpha = decode.length_penalty_alpha;
   search.max_length_ratio = decode.max_length_a;
   search.max_length_offset = decode.max_length_b;

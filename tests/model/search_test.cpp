@@ -118,7 +118,7 @@ TEST(Search, NBestIsSortedDistinctAndScoredBySumOfLogProbs) {
   auto model = make_model(5);
   auto src = random_tokens({6, 3, 5}, kVocab);
   auto options = options_with(/*beam=*/4, /*n_best=*/4);
-  options.length_penalty = LengthPenalty::kAverage;
+  options.length_penalty_type = LengthPenalty::kAverage;
   options.length_penalty_alpha = 1.0;
   auto result = beam_search(*model, src, options);
   ASSERT_EQ(result.size(), 3u);
@@ -195,11 +195,11 @@ TEST(Search, LengthRulesAndPenalties) {
   EXPECT_EQ(max_output_length(30, 512, options), 20);  // max_length
   EXPECT_EQ(max_output_length(30, 10, options), 10);   // position table
   options.length_penalty_alpha = 0.6;
-  options.length_penalty = LengthPenalty::kGnmt;
+  options.length_penalty_type = LengthPenalty::kGnmt;
   EXPECT_NEAR(length_penalty(7, options), std::pow(12.0 / 6.0, 0.6), 1e-12);
-  options.length_penalty = LengthPenalty::kAverage;
+  options.length_penalty_type = LengthPenalty::kAverage;
   EXPECT_NEAR(length_penalty(7, options), std::pow(7.0, 0.6), 1e-12);
-  options.length_penalty = LengthPenalty::kNone;
+  options.length_penalty_type = LengthPenalty::kNone;
   EXPECT_EQ(length_penalty(7, options), 1.0);
 }
 

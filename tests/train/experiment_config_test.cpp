@@ -260,10 +260,10 @@ TEST(ExperimentConfig, DecodeSectionMapsOntoSearchOptions) {
   EXPECT_EQ(search.beam_size, 5);
   EXPECT_EQ(search.n_best, 1);
   EXPECT_DOUBLE_EQ(search.length_penalty_alpha, 0.8);
-  EXPECT_EQ(search.length_penalty, LengthPenalty::kAverage);
+  EXPECT_EQ(search.length_penalty_type, LengthPenalty::kAverage);
   EXPECT_EQ(search.max_length_offset, 3);
   decode.length_penalty_type = LengthPenaltyType::kGnmt;
-  EXPECT_EQ(search_options_for(decode).length_penalty, LengthPenalty::kGnmt);
+  EXPECT_EQ(search_options_for(decode).length_penalty_type, LengthPenalty::kGnmt);
 }
 
 // A config naming cuda stays valid everywhere (a run trained on a GPU must still load for
