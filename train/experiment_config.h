@@ -42,6 +42,10 @@ ExperimentConfig load_experiment_config(const std::filesystem::path& path,
 /// documentation as a trailing comment. Parsing the result gives back an equal config.
 std::string to_yaml(const ExperimentConfig& config, bool with_docs = false);
 
+/// Shortest decimal text that reads back as exactly the same double, always with a decimal
+/// point or exponent ("2.0", "0.0001"), as configs print numbers.
+std::string format_double(double value);
+
 /// Field-by-field equality (all sections).
 bool operator==(const ExperimentConfig& a, const ExperimentConfig& b);
 inline bool operator!=(const ExperimentConfig& a, const ExperimentConfig& b) { return !(a == b); }
