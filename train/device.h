@@ -11,15 +11,6 @@
 
 namespace qkv {
 
-/// What `cuda` without a usable CUDA device is told (after "train.device: ").
-inline constexpr const char* kNoCudaDevice =
-    "cuda, but this LibTorch build has no usable CUDA device; use cpu or auto";
-
-/// True when `kind` names a device this process can use (only kCuda can fail).
-inline bool device_available(DeviceKind kind) {
-  return kind != DeviceKind::kCuda || torch::cuda::is_available();
-}
-
 /// kAuto: CUDA if this LibTorch build has a usable CUDA device, else CPU. kCpu: CPU. kCuda:
 /// CUDA; throws std::runtime_error ("train.device: cuda, but ...") when none is usable. Called
 /// where the device is used (the trainer), not by config validation: a run trained on a GPU
@@ -29,8 +20,11 @@ inline torch::Device resolve_device(DeviceKind kind) {
     case DeviceKind::kCpu:
       return torch::kCPU;
     case DeviceKind::kCuda:
-      if (!device_available(kind))
-        throw std::runtime_error(std::string("train.device: ") + kNoCudaDevice);
+      if (!torch::cuda::is_available()) {
+        throw std::runtime_error(
+            "train.device: cuda, but this LibTorch build has no usable CUDA device; use cpu or "
+            "auto");
+      }
       return torch::kCUDA;
     case DeviceKind::kAuto:
       break;

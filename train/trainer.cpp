@@ -114,6 +114,19 @@ class NewRunDirGuard {
   bool created_;
 };
 
+// train.device resolved (auto: what this LibTorch build has). Validation decoding, checkpoints
+// and the fused kernels still assume CPU tensors, so a CUDA device is refused here with one
+// clear line instead of failing inside the first validation.
+torch::Device training_device(DeviceKind kind) {
+  const torch::Device device = resolve_device(kind);
+  if (device.is_cuda()) {
+    throw std::runtime_error(
+        "train.device: this LibTorch build has CUDA, but qkv trains on the CPU only so far; set "
+        "train.device: cpu");
+  }
+  return device;
+}
+
 // Higher is better for every metric qkv keeps "best" by.
 double score_of(BestMetric metric, const ValidationResult& v) {
   switch (metric) {
@@ -184,7 +197,7 @@ class Trainer {
         tc_(config.train),
         options_(options),
         run_(options.run_dir),
-        device_(resolve_device(tc_.device)) {}
+        device_(training_device(tc_.device)) {}
 
   TrainSummary run() {
     prepare();
@@ -334,7 +347,6 @@ void Trainer::prepare_batches(const std::vector<SentencePair>& train_pairs,
 void Trainer::restore() {
   torch::manual_seed(static_cast<uint64_t>(tc_.seed));
   model_ = Transformer(config_.model, tokenizer_->vocab_size(), kPadId);
-  model_->to(device_);
   optimizer_ = std::make_unique<torch::optim::Adam>(model_->parameters(),
                                                     torch::optim::AdamOptions(tc_.learning_rate)
                                                         .betas({tc_.adam_beta1, tc_.adam_beta2})
@@ -396,10 +408,8 @@ StepResult Trainer::train_step() {
     result.tokens += batches.back().num_target_tokens;
   }
   for (const Batch& batch : batches) {
-    const auto logits =
-        model_->forward(batch.src.to(device_), batch.tgt_in.to(device_));  // [B, T, V]
-    const TokenLoss loss =
-        label_smoothed_loss(logits, batch.tgt_out.to(device_), tc_.label_smoothing, kPadId);
+    const auto logits = model_->forward(batch.src, batch.tgt_in);  // [B, T, V]
+    const TokenLoss loss = label_smoothed_loss(logits, batch.tgt_out, tc_.label_smoothing, kPadId);
     // Normalise by the tokens of the whole step so accumulation equals one big batch.
     (loss.smoothed_sum / static_cast<double>(result.tokens)).backward();
     result.loss += loss.smoothed_sum.item<double>();

@@ -199,6 +199,22 @@ TEST_F(TrainerTest, ExistingRunIsNotOverwrittenAndResumeNeedsACheckpoint) {
   }
 }
 
+// train.device is resolved before anything is written. On a machine without CUDA, `cuda` is
+// the one-line error of train/device.h; with CUDA, the trainer says it trains on the CPU only.
+TEST_F(TrainerTest, CudaIsRefusedWithOneLineBeforeAnythingIsWritten) {
+  try {
+    train_model(config({"train.max_steps=2", "train.warmup_steps=1", "train.device=cuda"}),
+                {dir_ / "gpu", false});
+    FAIL() << "no error";
+  } catch (const std::runtime_error& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    EXPECT_EQ(message.rfind("train.device: ", 0), 0u) << message;
+    EXPECT_THAT(message, HasSubstr(torch::cuda::is_available() ? "CPU only" : "no usable CUDA"));
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "gpu"));
+}
+
 TEST_F(TrainerTest, BadDataFailsWithoutLeavingARunDirectory) {
   std::ofstream(dir_ / "corpus/short.de") << "nur eine Zeile .\n";
   try {
