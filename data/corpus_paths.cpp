@@ -1,6 +1,7 @@
 // Corpus locations (see corpus_paths.h).
 #include "data/corpus_paths.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 #include <system_error>
@@ -44,22 +45,29 @@ std::filesystem::path default_prepared_dir(const std::string& corpus) {
 
 std::vector<std::filesystem::path> raw_dir_candidates(const std::string& name) {
   std::vector<std::filesystem::path> candidates;
+  // Each folder once, however it was reached (run from the source tree, cwd/.. and the source
+  // tree's parent are the same folder).
+  const auto add = [&candidates](const std::filesystem::path& folder) {
+    const std::filesystem::path normal = folder.lexically_normal();
+    if (std::find(candidates.begin(), candidates.end(), normal) == candidates.end()) {
+      candidates.push_back(normal);
+    }
+  };
   if (const std::string data_dir = environment("QKV_DATA_DIR"); !data_dir.empty()) {
-    candidates.push_back(std::filesystem::path(data_dir) / name);
+    add(std::filesystem::path(data_dir) / name);
   }
   try {
-    candidates.push_back(cache_root() / "data" / name);
+    add(cache_root() / "data" / name);
   } catch (const std::runtime_error&) {
     // No cache folder: the other candidates may still hold the data.
   }
   std::error_code error;
   const std::filesystem::path cwd = std::filesystem::current_path(error);
   if (!error) {
-    candidates.push_back(cwd.parent_path() / "shared" / "data" / name);
-    candidates.push_back(cwd / "shared" / "data" / name);
+    add(cwd.parent_path() / "shared" / "data" / name);
+    add(cwd / "shared" / "data" / name);
   }
-  candidates.push_back(std::filesystem::path(QKV_DATA_SOURCE_DIR).parent_path() / "shared" /
-                       "data" / name);
+  add(std::filesystem::path(QKV_DATA_SOURCE_DIR).parent_path() / "shared" / "data" / name);
   return candidates;
 }
 
@@ -76,9 +84,9 @@ std::filesystem::path find_raw_dir(const std::string& configured,
   std::string tried;
   for (const auto& candidate : raw_dir_candidates(name)) {
     if (is_file(candidate / marker_file) || is_file(candidate / (marker_file + ".gz"))) {
-      return candidate.lexically_normal();
+      return candidate;
     }
-    tried += (tried.empty() ? "" : ", ") + candidate.lexically_normal().string();
+    tried += (tried.empty() ? "" : ", ") + candidate.string();
   }
   throw std::runtime_error("raw " + name + " files not found (looked for " + marker_file + " in " +
                            tried + "): " + where_hint + ", or set data.raw_dir (or QKV_DATA_DIR)");

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
+#include <optional>
 #include <stdexcept>
 #include <system_error>
 
@@ -63,6 +65,14 @@ Languages resolve_languages(const DataConfig& config) {
                               " (languages " + first + ", " + second + ")");
 }
 
+// What to do when a downloadable corpus is not found: its download script writes into the
+// first folder find_raw_dir() searches ($QKV_DATA_DIR, else the cache's data/ folder).
+std::string download_hint(const std::string& script, const std::string& files) {
+  const auto path = std::filesystem::path(QKV_DATA_SOURCE_DIR) / "scripts" / script;
+  return "run " + path.string() + " (it downloads into the first of those folders), or put " +
+         files + " (plain or .gz) in one of them";
+}
+
 // The input files of the corpus, in a fixed order (the same order read_corpus uses).
 std::vector<std::filesystem::path> input_files(const DataConfig& config) {
   if (config.corpus == "ding-en-de") {
@@ -70,11 +80,11 @@ std::vector<std::filesystem::path> input_files(const DataConfig& config) {
                                    : std::filesystem::path(config.raw_dir) / "de-en"};
   }
   if (config.corpus == "multi30k-en-de") {
-    const auto dir = find_raw_dir(config.raw_dir,
-                                  "multi30k",
-                                  "val.en",
-                                  "put train, val and test_2016_flickr .en/.de (plain or .gz) "
-                                  "in one of those folders, as ../shared/data/multi30k has them");
+    const auto dir =
+        find_raw_dir(config.raw_dir,
+                     "multi30k",
+                     "val.en",
+                     download_hint("get_multi30k.sh", "train, val and test_2016_flickr .en/.de"));
     std::vector<std::filesystem::path> files;
     for (const char* name : {"train", "val", "test_2016_flickr"}) {
       files.push_back(plain_or_gzip(dir, std::string(name) + ".en"));
@@ -86,8 +96,7 @@ std::vector<std::filesystem::path> input_files(const DataConfig& config) {
     const auto dir = find_raw_dir(config.raw_dir,
                                   "tatoeba",
                                   "en-ru.en",
-                                  "put en-ru.en and en-ru.ru (plain or .gz) in one of those "
-                                  "folders, as ../shared/data/tatoeba has them");
+                                  download_hint("get_tatoeba.sh", "en-ru.en and en-ru.ru"));
     return {plain_or_gzip(dir, "en-ru.en"), plain_or_gzip(dir, "en-ru.ru")};
   }
   // corpus "files"
@@ -195,6 +204,43 @@ bool outputs_exist(const PreparedCorpus& prepared) {
   return true;
 }
 
+// Where the splits of config's corpus go, its languages in raw orientation, and the
+// description that starts the fingerprint of its inputs. Throws std::invalid_argument for an
+// unknown corpus or languages that do not match it.
+struct Output {
+  std::filesystem::path dir;
+  Languages languages;
+  std::string description;
+};
+
+Output resolve_output(const DataConfig& config) {
+  const auto names = corpus_names();
+  if (std::find(names.begin(), names.end(), config.corpus) == names.end()) {
+    throw std::invalid_argument("unknown corpus '" + config.corpus +
+                                "'; valid: ding-en-de, multi30k-en-de, tatoeba-en-ru, files");
+  }
+  Output output;
+  output.languages = resolve_languages(config);
+  output.dir = config.prepared_dir.empty() ? default_prepared_dir(config.corpus)
+                                           : std::filesystem::path(config.prepared_dir);
+  output.description = config.corpus + " " + output.languages.first + "-" + output.languages.second;
+  return output;
+}
+
+// The complete earlier preparation in `dir` (stamp readable and accepted, every split file
+// there), marked reused; nullopt when there is none.
+std::optional<PreparedCorpus> complete_preparation(
+    const DataConfig& config,
+    const std::filesystem::path& dir,
+    const std::function<bool(const PrepareStamp&)>& accept) {
+  const auto stamp = read_prepare_stamp(dir / kStampName);
+  if (!stamp || !accept(*stamp)) return std::nullopt;
+  PreparedCorpus prepared = describe(config, dir, *stamp);
+  if (!outputs_exist(prepared)) return std::nullopt;
+  prepared.reused = true;
+  return prepared;
+}
+
 }  // namespace
 
 std::vector<std::string> corpus_names() {
@@ -210,27 +256,16 @@ std::pair<std::string, std::string> corpus_languages(const std::string& corpus) 
 }
 
 PreparedCorpus prepare_corpus(const DataConfig& config) {
-  const auto names = corpus_names();
-  if (std::find(names.begin(), names.end(), config.corpus) == names.end()) {
-    throw std::invalid_argument("unknown corpus '" + config.corpus +
-                                "'; valid: ding-en-de, multi30k-en-de, tatoeba-en-ru, files");
-  }
-  const Languages languages = resolve_languages(config);
-  const std::filesystem::path dir = config.prepared_dir.empty()
-                                        ? default_prepared_dir(config.corpus)
-                                        : std::filesystem::path(config.prepared_dir);
+  const Output output = resolve_output(config);
+  const std::filesystem::path& dir = output.dir;
+  const Languages& languages = output.languages;
   const auto inputs = input_files(config);
-  const std::string fingerprint =
-      input_fingerprint(config.corpus + " " + languages.first + "-" + languages.second, inputs);
-
-  const auto earlier = read_prepare_stamp(dir / kStampName);
-  if (earlier && earlier->fingerprint == fingerprint) {
-    PreparedCorpus prepared = describe(config, dir, *earlier);
-    if (outputs_exist(prepared)) {
-      prepared.reused = true;
-      spdlog::info("[data] {} already prepared in {}", config.corpus, dir.string());
-      return prepared;
-    }
+  const std::string fingerprint = input_fingerprint(output.description, inputs);
+  if (auto earlier = complete_preparation(config, dir, [&](const PrepareStamp& stamp) {
+        return stamp.fingerprint == fingerprint;
+      })) {
+    spdlog::info("[data] {} already prepared in {}", config.corpus, dir.string());
+    return *earlier;
   }
 
   spdlog::info("[data] preparing {} into {}", config.corpus, dir.string());
@@ -256,6 +291,18 @@ PreparedCorpus prepare_corpus(const DataConfig& config) {
                prepared.valid.pairs,
                prepared.test.pairs);
   return prepared;
+}
+
+PreparedCorpus find_or_prepare_corpus(const DataConfig& config) {
+  const Output output = resolve_output(config);
+  // Any inputs: the raw files may have moved or gone since the run was trained.
+  if (auto earlier = complete_preparation(config, output.dir, [&](const PrepareStamp& stamp) {
+        return stamp.fingerprint.rfind(output.description + " ", 0) == 0;
+      })) {
+    spdlog::info("[data] using the {} splits prepared in {}", config.corpus, output.dir.string());
+    return *earlier;
+  }
+  return prepare_corpus(config);
 }
 
 std::vector<SentencePair> read_prepared_split(const PreparedSplit& split) {

@@ -52,6 +52,12 @@ std::pair<std::string, std::string> corpus_languages(const std::string& corpus);
 /// the corpus) and std::runtime_error for missing or bad input files.
 PreparedCorpus prepare_corpus(const DataConfig& config);
 
+/// The splits a trained run is evaluated on: a complete earlier preparation of the same corpus
+/// and languages in the prepared folder, as it is, even when its raw files are no longer where
+/// they were or have changed since (the run was trained on these splits); else
+/// prepare_corpus(config). Throws as prepare_corpus.
+PreparedCorpus find_or_prepare_corpus(const DataConfig& config);
+
 /// Reads a prepared split back (empty when the split is absent).
 std::vector<SentencePair> read_prepared_split(const PreparedSplit& split);
 

@@ -20,7 +20,7 @@ TestSet prepared_test_set(const DataConfig& data, const std::string& split) {
   if (split != "valid" && split != "test") {
     throw std::invalid_argument("--split: must be test or valid");
   }
-  const PreparedCorpus corpus = prepare_corpus(data);
+  const PreparedCorpus corpus = find_or_prepare_corpus(data);
   const PreparedSplit& files = split == "valid" ? corpus.valid : corpus.test;
   if (files.source.empty()) throw std::runtime_error("the run's corpus has no " + split + " split");
   TestSet set;

@@ -28,9 +28,10 @@ struct TestSet {
 TestSet read_test_set(const std::filesystem::path& sources,
                       const std::filesystem::path& references);
 
-/// The run's own `split` ("test" or "valid") of the corpus `data` describes, prepared first
-/// (or reused when already prepared). Throws std::invalid_argument for another split name and
-/// std::runtime_error when the corpus has no such split.
+/// The run's own `split` ("test" or "valid") of the corpus `data` describes, from its prepared
+/// folder when a complete preparation is there (the raw files need not be reachable any more),
+/// else prepared first (data/prepare.h find_or_prepare_corpus). Throws std::invalid_argument
+/// for another split name and std::runtime_error when the corpus has no such split.
 TestSet prepared_test_set(const DataConfig& data, const std::string& split);
 
 /// What evaluate() found.

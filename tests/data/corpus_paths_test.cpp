@@ -61,6 +61,36 @@ TEST(FindRawDir, NotFoundListsPlacesAndHint) {
   }
 }
 
+// Run from the source tree, ./.. is the source tree's parent; with QKV_DATA_DIR = the cache's
+// data folder, the first two candidates are the same folder too. Each is listed once.
+TEST(FindRawDir, NoFolderIsListedTwice) {
+  TempDir dir;
+  ScopedEnv cache("QKV_CACHE", dir.path().string());
+  ScopedEnv data_dir("QKV_DATA_DIR", (dir / "data").string() + "/");
+  const std::filesystem::path old_cwd = std::filesystem::current_path();
+  std::filesystem::current_path(QKV_SOURCE_DIR);
+  const auto candidates = raw_dir_candidates("no-such-corpus");
+  std::string message;
+  try {
+    find_raw_dir("", "no-such-corpus", "marker.txt", "hint");
+  } catch (const std::runtime_error& e) {
+    message = e.what();
+  }
+  std::filesystem::current_path(old_cwd);
+
+  const std::filesystem::path shared =
+      std::filesystem::path(QKV_SOURCE_DIR).parent_path() / "shared" / "data" / "no-such-corpus";
+  EXPECT_EQ(candidates,
+            (std::vector<std::filesystem::path>{
+                dir / "data" / "no-such-corpus",
+                shared.lexically_normal(),
+                (std::filesystem::path(QKV_SOURCE_DIR) / "shared" / "data" / "no-such-corpus")
+                    .lexically_normal()}));
+  const std::string listed = shared.lexically_normal().string() + ",";
+  ASSERT_NE(message.find(listed), std::string::npos) << message;
+  EXPECT_EQ(message.find(listed, message.find(listed) + 1), std::string::npos) << message;
+}
+
 TEST(PlainOrGzip, PrefersThePlainFile) {
   TempDir dir;
   test::write_gzip(dir / "a.en.gz", "x\n");

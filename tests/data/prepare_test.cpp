@@ -225,6 +225,89 @@ TEST(PrepareCorpus, Multi30kKeepsThePublishedSplits) {
   EXPECT_THAT(error_of<std::runtime_error>(config), HasSubstr("val.de"));
 }
 
+// Without the raw files, the message names the download script, which exists. Only where no
+// searched folder holds them (not beside a ../shared/data that has them).
+TEST(PrepareCorpus, MissingDownloadableCorpusNamesItsDownloadScript) {
+  TempDir out;
+  ScopedEnv data_dir("QKV_DATA_DIR", (out / "data").string());
+  ScopedEnv cache("QKV_CACHE", (out / "cache").string());
+  for (const auto& [corpus, script] : {std::pair{"multi30k-en-de", "get_multi30k.sh"},
+                                       std::pair{"tatoeba-en-ru", "get_tatoeba.sh"}}) {
+    DataConfig config;
+    config.corpus = corpus;
+    config.target_lang = corpus_languages(corpus).second;
+    config.prepared_dir = (out / "prepared").string();
+    std::string message;
+    try {
+      prepare_corpus(config);
+      GTEST_SKIP() << corpus << " was found in one of the searched folders";
+    } catch (const std::runtime_error& e) {
+      message = e.what();
+    }
+    const auto path = std::filesystem::path(QKV_SOURCE_DIR) / "scripts" / script;
+    EXPECT_THAT(message, HasSubstr("run " + path.string() + " (it downloads into the first"));
+    EXPECT_THAT(message, HasSubstr("looked for"));
+    EXPECT_TRUE(std::filesystem::is_regular_file(path)) << path;
+  }
+}
+
+// The Ding fixture config reading a copy of the dictionary in out/ding, which tests may change.
+DataConfig ding_copy_config(const TempDir& out) {
+  DataConfig config = ding_fixture_config(out);
+  std::filesystem::copy(config.raw_dir, out / "ding");
+  config.raw_dir = (out / "ding").string();
+  return config;
+}
+
+// A trained run's corpus whose raw folder has gone (trained with QKV_DATA_DIR or data.raw_dir,
+// used without): its prepared splits are used as they are.
+TEST(FindOrPrepareCorpus, UsesTheCompletePreparationWhenTheRawFilesAreGone) {
+  TempDir out;
+  const DataConfig config = ding_copy_config(out);
+  const PreparedCorpus trained = prepare_corpus(config);
+  std::filesystem::remove_all(config.raw_dir);
+  EXPECT_THAT(error_of<std::runtime_error>(config), HasSubstr("de-en"));
+
+  const PreparedCorpus found = find_or_prepare_corpus(config);
+  EXPECT_TRUE(found.reused);
+  EXPECT_EQ(found.test.source, out / "prepared" / "test.en");
+  EXPECT_EQ(found.test.pairs, trained.test.pairs);
+  EXPECT_EQ(found.train.pairs, trained.train.pairs);
+  EXPECT_EQ(read_prepared_split(found.test), read_prepared_split(trained.test));
+}
+
+TEST(FindOrPrepareCorpus, KeepsTheRunsSplitsWhenTheRawFilesChanged) {
+  TempDir out;
+  const DataConfig config = ding_copy_config(out);
+  prepare_corpus(config);
+  const std::string test_before = test::read_file(out / "prepared" / "test.en");
+  test::write_file(out / "ding" / "de-en", "");  // another dictionary now: nothing to read
+
+  EXPECT_TRUE(find_or_prepare_corpus(config).reused);
+  EXPECT_EQ(test::read_file(out / "prepared" / "test.en"), test_before);
+}
+
+TEST(FindOrPrepareCorpus, PreparesWhenNothingOrAnotherCorpusWasPreparedThere) {
+  TempDir out;
+  DataConfig files;
+  files.corpus = "files";
+  files.train_source = files.valid_source = test::fixture("small.en").string();
+  files.train_target = files.valid_target = test::fixture("small.de").string();
+  files.prepared_dir = (out / "prepared").string();
+  const PreparedCorpus first = find_or_prepare_corpus(files);
+  EXPECT_FALSE(first.reused);
+  EXPECT_TRUE(first.test.source.empty());
+
+  const PreparedCorpus ding = find_or_prepare_corpus(ding_fixture_config(out));  // same folder
+  EXPECT_FALSE(ding.reused);
+  EXPECT_EQ(ding.test.pairs, 2);
+  EXPECT_TRUE(find_or_prepare_corpus(ding_fixture_config(out)).reused);
+
+  DataConfig unknown = files;
+  unknown.corpus = "nope";
+  EXPECT_THROW(find_or_prepare_corpus(unknown), std::invalid_argument);
+}
+
 TEST(CorpusLanguages, KnowsTheBuiltInCorpora) {
   EXPECT_EQ(corpus_languages("ding-en-de"), (std::pair<std::string, std::string>{"en", "de"}));
   EXPECT_EQ(corpus_languages("tatoeba-en-ru"), (std::pair<std::string, std::string>{"en", "ru"}));
