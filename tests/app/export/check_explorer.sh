@@ -4,11 +4,14 @@
 # query's softmax and head output from the recorded q, k, v) and checks that the page
 #   - logged no console message and no error (it logs nothing when all is well),
 #   - finished (data-ready), passed its self-test,
-#   - shows the expected number of heads and layers (head and layer pickers, data attributes).
-# Usage: check_explorer.sh PAGE HEADS ENCODER_LAYERS DECODER_LAYERS [TIMELINE_STEPS]
+#   - shows the expected number of heads and layers (head and layer pickers, data attributes),
+#   - and, when TEXT is given, shows TEXT (UTF-8, e.g. a Cyrillic sentence) as it is in the
+#     sentence line.
+# Usage: check_explorer.sh PAGE HEADS ENCODER_LAYERS DECODER_LAYERS [TIMELINE_STEPS [TEXT]]
 # Exit 0: pass; 77: skipped (no Chromium); anything else: failure, with the reason on stdout.
 set -uo pipefail
 page="$(realpath "$1")"; heads="$2"; encoder_layers="$3"; decoder_layers="$4"; steps="${5:-0}"
+text="${6:-}"
 
 browser="$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)"
 if [[ -z "$browser" ]]; then
@@ -48,5 +51,9 @@ options() { sed -n "s/.*<select id=\"$1\"[^>]*>\\(.*\\)/\\1/p" "$profile/dom.htm
 [[ "$(options head)" == $((heads + 1)) ]] || fail "head picker has $(options head) options, expected $((heads + 1))"
 [[ "$(options layer)" == "$decoder_layers" ]] || fail "layer picker has $(options layer) options, expected $decoder_layers"
 grep -q 'rows = queries, columns = keys' "$profile/dom.html" || fail "no 'rows = queries, columns = keys' on screen"
+if [[ -n "$text" ]]; then  # in the sentence line on screen, not only in the embedded data
+  shown="$(grep -o '<div class="sentence-text" id="sentence-text">.*' "$profile/dom.html" | sed 's/<\/div>.*//')"
+  grep -qF -- "$text" <<<"$shown" || fail "'$text' is not on screen (decoded as another charset?): $shown"
+fi
 explained="$(attr data-explained)"
 echo "PASS: $heads heads, $encoder_layers encoder and $decoder_layers decoder layers, $explained queries explained and checked, $steps timeline steps"

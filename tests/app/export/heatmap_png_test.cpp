@@ -1,10 +1,13 @@
 // PNG heatmaps: valid PNG files of the reported size (read back by cairo), colours that follow
-// the weights, readable sizes up to 40 subwords, German and Cyrillic glyphs available, and
-// one grid image plus one head-average image per attention site.
+// the weights, readable sizes up to 40 subwords, German and Cyrillic glyphs available and
+// Cyrillic labels drawn as themselves (not as boxes), and one grid image plus one head-average
+// image per attention site.
 #include "app/export/heatmap_png.h"
 
 #include <cairo.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include "app/export/attention_png.h"
 #include "tests/app/export/export_test_util.h"
@@ -150,6 +153,52 @@ TEST(HeatmapPng, GermanAndCyrillicLabelsHaveGlyphs) {
   EXPECT_EQ(missing_glyphs("<s> \u2192 </s>"), 0);
   // The check can fail: a private-use code point has no glyph in any font we ship.
   EXPECT_EQ(missing_glyphs("\U0010FFFD"), 1);
+}
+
+// The pixels left of row `row` of panel 0, where write_heatmap_png() right-aligns the row
+// (query) labels; the same strip for every row of a figure.
+std::vector<uint32_t> row_label_strip(const Png& png, const HeatmapFigure& figure, int64_t row) {
+  const CellBox cell = heatmap_cell(figure, 0, row, 0);
+  std::vector<uint32_t> strip;
+  for (int y = static_cast<int>(cell.y); y < static_cast<int>(cell.y + cell.side); ++y) {
+    for (int x = 0; x < static_cast<int>(cell.x) - 1; ++x) {
+      strip.push_back(png.pixels[static_cast<size_t>(y * png.width + x)]);
+    }
+  }
+  return strip;
+}
+
+int64_t dark_pixels(const std::vector<uint32_t>& pixels) {
+  return std::count_if(pixels.begin(), pixels.end(), [](uint32_t p) {
+    return ((p >> 16) & 0xff) < 0x80 && ((p >> 8) & 0xff) < 0x80 && (p & 0xff) < 0x80;
+  });
+}
+
+// A font without Cyrillic would draw every letter as the same box (its .notdef glyph), as it
+// does for two private-use code points that no font has: those two rows must look alike (so
+// the check can fail), and each Cyrillic letter must be inked and unlike the box and the others.
+TEST_F(HeatmapPngTest, CyrillicLabelsAreDrawnAsTheirOwnGlyphsNotAsBoxes) {
+  const std::vector<std::string> letters = {
+      "\u0416", "\u042e", "\u0429", "\u0444", "\u0451"};  // Ж Ю Щ ф ё
+  HeatmapFigure figure = figure_of(torch::zeros({7, 2}));
+  figure.row_labels = letters;
+  figure.row_labels.insert(figure.row_labels.end(), {"\U0010FFFD", "\U0010FFFC"});
+  write_heatmap_png(dir_ / "cyrillic.png", figure);
+  const Png png = load_png(dir_ / "cyrillic.png");
+  ASSERT_GT(png.width, 0);
+
+  const auto box = row_label_strip(png, figure, 5);
+  EXPECT_EQ(row_label_strip(png, figure, 6), box) << "unknown glyphs should share one box";
+  EXPECT_GT(dark_pixels(box), 0);
+  for (size_t i = 0; i < letters.size(); ++i) {
+    const auto glyph = row_label_strip(png, figure, static_cast<int64_t>(i));
+    EXPECT_GT(dark_pixels(glyph), 10) << letters[i] << " was not drawn";
+    EXPECT_NE(glyph, box) << letters[i] << " was drawn as a box";
+    for (size_t j = 0; j < i; ++j) {
+      EXPECT_NE(glyph, row_label_strip(png, figure, static_cast<int64_t>(j)))
+          << letters[i] << " looks like " << letters[j];
+    }
+  }
 }
 
 TEST(HeatmapPng, RejectsPanelsThatDoNotMatchTheLabels) {

@@ -1,11 +1,14 @@
 // HTML explorer: one self-contained file (no network), its embedded data are the recorded
-// tensors exactly, tokens cannot break out of the data element, and the page loads in
-// headless Chromium without console errors, shows the right number of heads and layers and
-// passes its own self-test (tests/app/export/check_explorer.sh; skipped without Chromium).
+// tensors exactly, Cyrillic text stays UTF-8, tokens cannot break out of the data element, and
+// the page loads in headless Chromium without console errors, shows the right number of heads
+// and layers and the Cyrillic sentence, and passes its own self-test
+// (tests/app/export/check_explorer.sh; skipped without Chromium).
 #include "app/export/html_explorer.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -17,11 +20,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The JSON inside <script type="application/json" id="qkv-data">.
-nlohmann::json embedded_data(const std::string& page) {
+// The text inside <script type="application/json" id="qkv-data">, and its JSON.
+std::string embedded_text(const std::string& page) {
   const std::string open = "<script type=\"application/json\" id=\"qkv-data\">";
   const auto begin = page.find(open) + open.size();
-  return nlohmann::json::parse(page.substr(begin, page.find("</script>", begin) - begin));
+  return page.substr(begin, page.find("</script>", begin) - begin);
+}
+
+nlohmann::json embedded_data(const std::string& page) {
+  return nlohmann::json::parse(embedded_text(page));
 }
 
 std::vector<float> decode_base64_floats(const std::string& text) {
@@ -127,6 +134,36 @@ TEST_F(HtmlExplorerTest, TokensCannotCloseTheDataElement) {
   EXPECT_EQ(data["sentences"][0]["source"]["text"], "@@JS@@ @@DATA@@");
 }
 
+// Russian and German text reaches the page as UTF-8 bytes (no \u escapes, no replacement
+// characters), declared as UTF-8 before the first non-ASCII byte, within the first 1024 bytes
+// where browsers look for it.
+TEST_F(HtmlExplorerTest, CyrillicTextIsKeptAsUtf8) {
+  const SentenceAttention sentence = test::labelled_sentence();
+  const std::string russian = "\u2581\u041f\u0440\u0438\u0432\u0435\u0442";  // ▁Привет
+  ASSERT_THAT(sentence.source_tokens, ::testing::Contains(russian));
+  const std::string title = "en \u2192 ru: \u043c\u0438\u0440";
+  const std::string page = explorer_html({sentence}, {title, {}});
+
+  const size_t charset = page.find("<meta charset=\"utf-8\">");
+  const size_t first_non_ascii = static_cast<size_t>(
+      std::find_if(page.begin(), page.end(), [](char c) { return (c & 0x80) != 0; }) -
+      page.begin());
+  EXPECT_LT(charset, first_non_ascii);
+  EXPECT_LT(charset, 1024u);
+  EXPECT_NE(page.find(sentence.source_text), std::string::npos);  // "Straße schön, Привет мир"
+  EXPECT_NE(page.find("\"" + russian + "\""), std::string::npos);
+  EXPECT_NE(page.find(title), std::string::npos);
+  EXPECT_EQ(embedded_text(page).find("\\u04"), std::string::npos) << "Cyrillic escaped";
+  EXPECT_EQ(page.find("\xef\xbf\xbd"), std::string::npos) << "a replacement character";
+
+  const auto data = embedded_data(page)["sentences"][0];
+  EXPECT_EQ(data["source"]["text"], sentence.source_text);
+  EXPECT_EQ(data["source"]["tokens"].get<std::vector<std::string>>(), sentence.source_tokens);
+  EXPECT_EQ(data["target"]["tokens"].get<std::vector<std::string>>(), sentence.target_tokens);
+  EXPECT_EQ(data["target"]["predicted_tokens"].get<std::vector<std::string>>(),
+            sentence.predicted_tokens);
+}
+
 TEST_F(HtmlExplorerTest, RefusesSentencesWithoutProjectionsAndBadTimelines) {
   EXPECT_THROW(explorer_html({}, {}), std::invalid_argument);
   EXPECT_THROW(explorer_html({test::labelled_sentence(3, 3, /*projections=*/false)}, {}),
@@ -144,8 +181,10 @@ TEST_F(HtmlExplorerTest, LoadsInHeadlessChromiumShowsAllHeadsAndLayersAndPassesI
   write_html_explorer(dir_ / "index.html",
                       sentences,
                       {"chromium test", {dir_ / "step-50.json", dir_ / "step-100.json"}});
+  // The sentence line must show the source text, Cyrillic included, as it is.
   const std::string command = std::string(QKV_SOURCE_DIR) + "/tests/app/export/check_explorer.sh " +
-                              (dir_ / "index.html").string() + " 2 2 2 2 2>&1";
+                              (dir_ / "index.html").string() + " 2 2 2 2 '" +
+                              sentences[0].source_text + "' 2>&1";
   std::string output;
   FILE* pipe = popen(command.c_str(), "r");
   ASSERT_NE(pipe, nullptr);
