@@ -16,6 +16,7 @@
 #include "data/prepare.h"
 #include "inference/loaded_run.h"
 #include "inference/translator.h"
+#include "model/device.h"
 #include "model/search.h"
 #include "model/transformer.h"
 #include "train/loss.h"
@@ -34,9 +35,10 @@ double median(std::vector<double> v) {
 }
 
 template <class F>
-double seconds_of(F&& work) {
+double seconds_of(F&& work, torch::Device device) {
   const auto start = Clock::now();
   work();
+  if (device.is_cuda()) torch::cuda::synchronize();  // GPU work is queued: wait for it
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
@@ -75,10 +77,11 @@ double greedy_flops(const BenchOptions& a, double n_enc, double n_dec) {
   return f;
 }
 
-nlohmann::ordered_json environment(const BenchOptions& a, int64_t threads) {
+nlohmann::ordered_json environment(const BenchOptions& a, int64_t threads, torch::Device device) {
   nlohmann::ordered_json env;
   env["impl"] = "qkv-cpp";
   env["torch"] = TORCH_VERSION;
+  env["device"] = device.str();
   env["threads"] = threads;
   env["openblas_threads"] =
       openblas_get_num_threads ? nlohmann::json(openblas_get_num_threads()) : nlohmann::json();
@@ -101,8 +104,9 @@ nlohmann::ordered_json environment(const BenchOptions& a, int64_t threads) {
   return env;
 }
 
-nlohmann::ordered_json run_train(const BenchOptions& a) {
+nlohmann::ordered_json run_train(const BenchOptions& a, torch::Device device) {
   Transformer model(model_config(a), a.vocab, /*pad_id=*/0);
+  model->to(device);
   model->train();
   torch::optim::Adam adam(model->parameters(),
                           torch::optim::AdamOptions(1e-4).betas({0.9, 0.98}).eps(1e-9));
@@ -111,17 +115,19 @@ nlohmann::ordered_json run_train(const BenchOptions& a) {
   std::vector<double> times;
   double loss_last = 0;
   for (int64_t step = 0; step < a.warmup_steps + a.steps; ++step) {
-    const auto src = torch::randint(1, a.vocab, {a.batch, a.src_len}, torch::kInt64);
-    const auto tgt = torch::randint(1, a.vocab, {a.batch, a.tgt_len + 1}, torch::kInt64);
-    const double seconds = seconds_of([&] {
-      const auto logits = model->forward(src, tgt.slice(1, 0, a.tgt_len));
-      const auto loss = label_smoothed_loss(logits, tgt.slice(1, 1), 0.1, /*pad_id=*/0);
-      const auto mean = loss.smoothed_sum / static_cast<double>(a.batch * a.tgt_len);
-      adam.zero_grad();
-      mean.backward();
-      adam.step();
-      if (step + 1 == a.warmup_steps + a.steps) loss_last = mean.item<double>();
-    });
+    const auto src = torch::randint(1, a.vocab, {a.batch, a.src_len}, torch::kInt64).to(device);
+    const auto tgt = torch::randint(1, a.vocab, {a.batch, a.tgt_len + 1}, torch::kInt64).to(device);
+    const double seconds = seconds_of(
+        [&] {
+          const auto logits = model->forward(src, tgt.slice(1, 0, a.tgt_len));
+          const auto loss = label_smoothed_loss(logits, tgt.slice(1, 1), 0.1, /*pad_id=*/0);
+          const auto mean = loss.smoothed_sum / static_cast<double>(a.batch * a.tgt_len);
+          adam.zero_grad();
+          mean.backward();
+          adam.step();
+          if (step + 1 == a.warmup_steps + a.steps) loss_last = mean.item<double>();
+        },
+        device);
     if (step >= a.warmup_steps) times.push_back(seconds);
   }
   const double med = median(times);
@@ -146,13 +152,14 @@ nlohmann::ordered_json run_train(const BenchOptions& a) {
 // greedy: KV-cached greedy search (qkv's own decoding); beam: beam search with `beam` beams.
 // The length limit is exactly max_len tokens; a sentence may end earlier on EOS (rare with
 // random weights), and the JSON reports the tokens actually generated.
-nlohmann::ordered_json run_decode(const BenchOptions& a, bool beam) {
+nlohmann::ordered_json run_decode(const BenchOptions& a, bool beam, torch::Device device) {
   Transformer model(model_config(a), a.vocab, /*pad_id=*/0);
+  model->to(device);
   model->eval();
   const double n_enc = static_cast<double>(count(model->encoder()));
   const double n_dec = static_cast<double>(count(model->decoder()));
   // The peer's source has no padding and no EOS: random ids in [1, V).
-  const auto src = torch::randint(1, a.vocab, {a.batch, a.src_len}, torch::kInt64);
+  const auto src = torch::randint(1, a.vocab, {a.batch, a.src_len}, torch::kInt64).to(device);
   SearchOptions options;
   options.bos_id = 1;
   options.eos_id = 2;
@@ -169,7 +176,7 @@ nlohmann::ordered_json run_decode(const BenchOptions& a, bool beam) {
   };
   decode();  // warm-up
   std::vector<double> times;
-  for (int64_t run = 0; run < a.runs; ++run) times.push_back(seconds_of(decode));
+  for (int64_t run = 0; run < a.runs; ++run) times.push_back(seconds_of(decode, device));
   const double med = median(times);
   const double flops = greedy_flops(a, n_enc, n_dec);
   nlohmann::ordered_json r;
@@ -188,11 +195,13 @@ nlohmann::ordered_json run_decode(const BenchOptions& a, bool beam) {
   return r;
 }
 
-nlohmann::ordered_json time_op(const std::function<void()>& fn, double flops) {
+nlohmann::ordered_json time_op(const std::function<void()>& fn,
+                               double flops,
+                               torch::Device device) {
   for (int i = 0; i < 3; ++i) fn();
   std::vector<double> times;
   const auto end = Clock::now() + std::chrono::seconds(1);
-  while (times.size() < 10 || Clock::now() < end) times.push_back(seconds_of(fn));
+  while (times.size() < 10 || Clock::now() < end) times.push_back(seconds_of(fn, device));
   const double best = *std::min_element(times.begin(), times.end());
   const double med = median(times);
   return {{"gflops_best", flops / best / 1e9},
@@ -201,29 +210,31 @@ nlohmann::ordered_json time_op(const std::function<void()>& fn, double flops) {
           {"reps", times.size()}};
 }
 
-nlohmann::ordered_json run_gemm(const BenchOptions& a) {
+nlohmann::ordered_json run_gemm(const BenchOptions& a, torch::Device device) {
   nlohmann::ordered_json r;
   r["mode"] = "gemm";
-  const auto x = torch::randn({1024, 1024}), y = torch::randn({1024, 1024});
-  r["mm_1024x1024x1024"] = time_op([&] { torch::mm(x, y); }, 2.0 * 1024 * 1024 * 1024);
+  const auto on = torch::TensorOptions().device(device);
+  const auto x = torch::randn({1024, 1024}, on), y = torch::randn({1024, 1024}, on);
+  r["mm_1024x1024x1024"] = time_op([&] { torch::mm(x, y); }, 2.0 * 1024 * 1024 * 1024, device);
   const int64_t M = a.batch * a.tgt_len, d = a.d_model;
   const std::vector<std::tuple<std::string, int64_t, int64_t>> shapes = {
       {"ffn_up", d, a.d_ff}, {"ffn_down", a.d_ff, d}, {"qkv", d, 3 * d}, {"logits", d, a.vocab}};
   for (const auto& [name, k, n] : shapes) {
-    const auto input = torch::randn({M, k}), weight = torch::randn({n, k}),
-               bias = torch::randn({n});
+    const auto input = torch::randn({M, k}, on), weight = torch::randn({n, k}, on),
+               bias = torch::randn({n}, on);
     r["linear_" + name + "_" + std::to_string(M) + "x" + std::to_string(k) + "x" +
       std::to_string(n)] =
-        time_op([&] { torch::nn::functional::linear(input, weight, bias); }, 2.0 * M * k * n);
+        time_op(
+            [&] { torch::nn::functional::linear(input, weight, bias); }, 2.0 * M * k * n, device);
   }
   return r;
 }
 
 // translate: a trained run end to end on real sentences: tokenizer, batching (sorted by
 // length), KV-cached greedy or beam search, detokenising; `runs` passes, median reported.
-nlohmann::ordered_json run_translate(const BenchOptions& a) {
+nlohmann::ordered_json run_translate(const BenchOptions& a, torch::Device device) {
   if (a.model.empty()) throw std::invalid_argument("bench translate: --model RUN_DIR is required");
-  LoadedRun loaded = load_run(a.model);
+  LoadedRun loaded = load_run(a.model, "best", device);
   std::string input = a.input;
   if (input.empty()) {
     const PreparedCorpus corpus = prepare_corpus(loaded.config.data);
@@ -241,11 +252,13 @@ nlohmann::ordered_json run_translate(const BenchOptions& a) {
   std::vector<double> times;
   for (int64_t run = 0; run < a.runs; ++run) {
     int64_t tokens = 0;
-    times.push_back(seconds_of([&] {
-      for (const auto& hypotheses : translator.translate(sources, options)) {
-        tokens += static_cast<int64_t>(hypotheses.front().tokens.size());
-      }
-    }));
+    times.push_back(seconds_of(
+        [&] {
+          for (const auto& hypotheses : translator.translate(sources, options)) {
+            tokens += static_cast<int64_t>(hypotheses.front().tokens.size());
+          }
+        },
+        device));
     target_tokens = tokens;
   }
   const double t = median(times);
@@ -285,20 +298,26 @@ std::string run_benchmark(const std::string& mode, const BenchOptions& a) {
   const int64_t threads = configure_threads(a.threads);
   torch::manual_seed(static_cast<uint64_t>(a.seed));
   nlohmann::ordered_json result;
+  const auto choice = parse_device_choice(a.device);
+  if (!choice) {
+    throw std::invalid_argument("bench: --device '" + a.device +
+                                "' is not one of: " + kDeviceChoices);
+  }
+  const torch::Device device = resolve_device(*choice, "--device");
   if (mode == "train")
-    result = run_train(a);
+    result = run_train(a, device);
   else if (mode == "greedy")
-    result = run_decode(a, false);
+    result = run_decode(a, false, device);
   else if (mode == "beam")
-    result = run_decode(a, true);
+    result = run_decode(a, true, device);
   else if (mode == "gemm")
-    result = run_gemm(a);
+    result = run_gemm(a, device);
   else if (mode == "translate")
-    result = run_translate(a);
+    result = run_translate(a, device);
   else
     throw std::invalid_argument("bench: unknown mode '" + mode +
                                 "' (train, greedy, beam, gemm, translate)");
-  const nlohmann::ordered_json env = environment(a, threads);
+  const nlohmann::ordered_json env = environment(a, threads, device);
   for (const auto& item : env.items()) result[item.key()] = item.value();
   if (mode == "translate") result.erase("config");  // the run's own model, not the shape flags
   return result.dump();

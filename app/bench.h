@@ -27,6 +27,7 @@ struct BenchOptions {
   int64_t seed = 0;
   std::string model;  // translate: run directory
   std::string input;  // translate: source sentences, one per line (default: the run's test split)
+  std::string device = "auto";  // auto | cpu | cuda | cuda:N (model/device.h)
 };
 
 /// Runs `mode` (train | greedy | beam | gemm | translate) and returns one JSON object as text.

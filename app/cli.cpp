@@ -53,6 +53,7 @@ int run_cli(int argc, char** argv) {
   add_translate_command(app);
   add_evaluate_command(app);
   add_average_command(app);
+  add_export_command(app);
   add_attention_command(app);
   add_score_command(app);
   add_bench_command(app);

@@ -38,6 +38,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--threads", o->threads, "torch intra-op threads (0 = qkv's default)")
       ->capture_default_str();
   cmd->add_option("--seed", o->seed)->capture_default_str();
+  cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   cmd->callback([mode, o] { std::cout << run_benchmark(*mode, *o) << std::endl; });
 }
 

@@ -122,7 +122,7 @@ void translate_stream(const TranslateCommand& c,
 }
 
 void run(const TranslateCommand& c) {
-  LoadedRun loaded = load_run(c.decode.model, c.decode.checkpoint);
+  LoadedRun loaded = load_run(c.decode.model, c.decode.checkpoint, decode_device(c.decode));
   TranslateOptions options = translate_options(c.decode, loaded.config);
   if (c.n_best < 1 || c.n_best > options.decode.beam_size) {
     throw std::invalid_argument(

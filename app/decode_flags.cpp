@@ -25,6 +25,17 @@ void add_decode_flags(CLI::App& cmd, DecodeFlags& flags) {
   cmd.add_option("--max-len", flags.max_len, "At most this many output tokens per sentence");
   cmd.add_option("--max-tokens", flags.max_tokens, "Batch budget in source tokens x beam")
       ->capture_default_str();
+  cmd.add_option("--device", flags.device, std::string("Where to run: ") + kDeviceChoices)
+      ->capture_default_str();
+}
+
+torch::Device decode_device(const DecodeFlags& flags) {
+  const auto choice = parse_device_choice(flags.device);
+  if (!choice) {
+    throw std::invalid_argument("--device: '" + flags.device +
+                                "' is not one of: " + kDeviceChoices);
+  }
+  return resolve_device(*choice, "--device");
 }
 
 TranslateOptions translate_options(const DecodeFlags& flags, const ExperimentConfig& config) {

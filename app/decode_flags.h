@@ -6,6 +6,7 @@
 #include <string>
 
 #include "inference/translator.h"
+#include "model/device.h"
 #include "train/experiment_config.h"
 
 namespace CLI {
@@ -22,11 +23,16 @@ struct DecodeFlags {
   std::optional<std::string> length_penalty_type;  // --length-penalty-type: gnmt | average
   std::optional<int64_t> max_len;
   int64_t max_tokens = 4096;
+  std::string device = "auto";  // auto | cpu | cuda | cuda:N (model/device.h)
 };
 
-/// Adds --model, --checkpoint, --beam, --length-penalty, --length-penalty-type, --max-len and
-/// --max-tokens to `cmd`.
+/// Adds --model, --checkpoint, --beam, --length-penalty, --length-penalty-type, --max-len,
+/// --max-tokens and --device to `cmd`.
 void add_decode_flags(CLI::App& cmd, DecodeFlags& flags);
+
+/// The device --device means here; throws std::invalid_argument for a bad spelling and
+/// std::runtime_error when it names a CUDA device that is not usable (one line each).
+torch::Device decode_device(const DecodeFlags& flags);
 
 /// The run's decode config with the flags applied; throws std::invalid_argument naming the
 /// flag for a bad value (e.g. "--beam: must be at least 1, got 0").

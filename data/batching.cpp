@@ -148,6 +148,14 @@ Batch collate(const std::vector<Example>& examples, const std::vector<int64_t>& 
   return batch;
 }
 
+Batch to_device(const Batch& batch, torch::Device device) {
+  Batch moved = batch;
+  moved.src = batch.src.to(device);
+  moved.tgt_in = batch.tgt_in.to(device);
+  moved.tgt_out = batch.tgt_out.to(device);
+  return moved;
+}
+
 torch::Tensor make_source_tensor(const std::vector<std::vector<int64_t>>& sources) {
   if (sources.empty()) throw std::invalid_argument("no source sequences to batch");
   std::vector<std::vector<int64_t>> rows;

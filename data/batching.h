@@ -45,6 +45,9 @@ std::vector<std::vector<int64_t>> plan_batches(const std::vector<Example>& examp
 /// Pads the chosen examples into a Batch (see the file comment for the layout).
 Batch collate(const std::vector<Example>& examples, const std::vector<int64_t>& indices);
 
+/// `batch` with its tensors on `device` (the same tensors when they are there already).
+Batch to_device(const Batch& batch, torch::Device device);
+
 /// Source sequences as the model reads them: each + eos, padded into [B, S] int64. The same
 /// layout as Batch::src, for translating text outside a training batch.
 torch::Tensor make_source_tensor(const std::vector<std::vector<int64_t>>& sources);

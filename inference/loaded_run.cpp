@@ -16,7 +16,9 @@ ExperimentConfig load_run_config(const std::filesystem::path& run_dir,
   return load_experiment_config(run.config(), overrides);
 }
 
-LoadedRun load_run(const std::filesystem::path& run_dir, const std::string& which) {
+LoadedRun load_run(const std::filesystem::path& run_dir,
+                   const std::string& which,
+                   torch::Device device) {
   const RunDir run(run_dir);
   if (!std::filesystem::is_directory(run_dir)) {
     throw std::runtime_error("run directory " + run_dir.string() + " does not exist");
@@ -38,6 +40,7 @@ LoadedRun load_run(const std::filesystem::path& run_dir, const std::string& whic
       parse_experiment_config(checkpoint.config_yaml, loaded.checkpoint.string());
   loaded.config.model = trained.model;
   loaded.model = Transformer(trained.model, loaded.tokenizer->vocab_size(), kPadId);
+  loaded.model->to(device);
   load_module_state(*loaded.model, checkpoint.model, loaded.checkpoint.string());
   loaded.model->eval();
   loaded.step = checkpoint.step;

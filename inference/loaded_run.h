@@ -22,9 +22,12 @@ struct LoadedRun {
 };
 
 /// Loads RUN/config.yaml, RUN/spm.model and the checkpoint `which` ("best", "last" or a
-/// path). The model is in eval mode. Throws std::runtime_error / CheckpointError with a clear
-/// message (no run directory, no checkpoint, tokenizer and checkpoint from different runs).
-LoadedRun load_run(const std::filesystem::path& run_dir, const std::string& which = "best");
+/// path) onto `device` (see model/device.h: resolve_device). The model is in eval mode. Throws
+/// std::runtime_error / CheckpointError with a clear message (no run directory, no checkpoint,
+/// tokenizer and checkpoint from different runs).
+LoadedRun load_run(const std::filesystem::path& run_dir,
+                   const std::string& which = "best",
+                   torch::Device device = torch::kCPU);
 
 /// The config saved in a run directory (RUN/config.yaml), with `overrides` applied (for
 /// `qkv train --resume`). Throws std::runtime_error when the directory has no config.yaml.

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "data/batching.h"
+#include "model/device.h"
 #include "train/decode_search.h"
 
 namespace qkv {
@@ -63,7 +64,8 @@ std::vector<std::vector<Translation>> Translator::translate(
     const size_t end = std::min(order.size(), begin + static_cast<size_t>(rows));
     std::vector<std::vector<int64_t>> batch;
     for (size_t k = begin; k < end; ++k) batch.push_back(sources[order[k]]);
-    const SearchResult found = qkv::search(*model_, make_source_tensor(batch), search);
+    const auto source = make_source_tensor(batch).to(device_of(*model_));  // [B, S]
+    const SearchResult found = qkv::search(*model_, source, search);
     // 4. Back to text, in input order.
     for (size_t k = begin; k < end; ++k) {
       auto& out = results[order[k]];

@@ -12,6 +12,7 @@
 #include "model/dropout.h"
 #include "model/kernels/attention_kernel.h"
 #include "model/kernels/dispatch.h"
+#include "model/torch_compat.h"
 
 namespace qkv {
 
@@ -146,6 +147,13 @@ torch::Tensor MultiHeadAttentionImpl::attend(const torch::Tensor& q,
   // The definition: weights, dropout on them, weighted sum of the values, heads merged and
   // projected. With the fused kernels enabled the same runs as one kernel (the last line).
   if (!fused_enabled() || !attention_kernel_supports(q, kv.k, kv.v)) {
+    // With no map to record, LibTorch 2.x runs the same maths as one op (flash kernels on GPUs).
+    if (recorder_ == nullptr) {
+      const double p = is_training() ? options_.dropout : 0.0;
+      if (auto out = torch_compat::scaled_dot_product_attention(q, kv.k, kv.v, keep_mask, p)) {
+        return output_proj_(merge_heads(*out));  // [B, Tq, D]
+      }
+    }
     auto weights = attention_weights(q, kv.k, keep_mask);  // [B, H, Tq, Tk]
     auto dropped = apply_dropout(weights, options_.dropout, is_training());
     auto head_outputs = torch::matmul(dropped, kv.v);  // [B, H, Tq, Dh]

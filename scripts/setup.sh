@@ -1,11 +1,24 @@
 #!/usr/bin/env bash
-# Installs everything qkv needs on Debian 12 (idempotent; quiet when all is there),
-# builds SentencePiece from Debian's source package against the system protobuf
-# (see README "SentencePiece and LibTorch"), and checks that OpenBLAS is the active BLAS.
+# Installs everything qkv needs on Debian 12 (bookworm, LibTorch 1.13) or Debian 13 (trixie,
+# LibTorch 2.6) (idempotent; quiet when all is there), builds SentencePiece from Debian's source
+# package against the system protobuf (see README "SentencePiece and LibTorch"), and checks that
+# OpenBLAS is the active BLAS.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+
+# The package names below are the same on both releases; anything else is refused up front
+# rather than half-installed.
+codename="$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")"
+case "$codename" in
+  bookworm | trixie) ;;
+  *)
+    echo "[setup] error: qkv supports Debian 12 (bookworm) and Debian 13 (trixie); this system" \
+      "is '${codename:-unknown}' (/etc/os-release). See README \"Supported systems\"." >&2
+    exit 1
+    ;;
+esac
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
@@ -20,6 +33,8 @@ PACKAGES=(
 # QKV_SETUP_TESTS=1 (scripts/test.sh): also what only the tests use. Headless Chromium loads
 # the attention explorer page (tests/app/export/check_explorer.sh; skipped without it).
 if [[ -n "${QKV_SETUP_TESTS:-}" ]]; then PACKAGES+=(chromium); fi
+# Debian 13 only: safetensors for Python, to check `qkv export --safetensors` files.
+if [[ -n "${QKV_SETUP_TESTS:-}" && "$codename" == trixie ]]; then PACKAGES+=(python3-safetensors); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

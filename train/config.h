@@ -8,15 +8,17 @@
 #include <utility>
 #include <vector>
 
+#include "model/device.h"
+
 namespace qkv {
 
 // Each enum's YAML spelling is its enum_names() table, the only place the names are written
 // (train/enum_names.h reads them).
 
-/// train.device: where training runs (train/device.h turns it into a torch::Device).
-enum class DeviceKind { kAuto, kCpu, kCuda };
-constexpr std::array<std::pair<DeviceKind, const char*>, 3> enum_names(DeviceKind) {
-  return {{{DeviceKind::kAuto, "auto"}, {DeviceKind::kCpu, "cpu"}, {DeviceKind::kCuda, "cuda"}}};
+/// train.precision: the dtype autocast lowers the large matrix products to (CUDA only so far).
+enum class Precision { kFp32, kBf16 };
+constexpr std::array<std::pair<Precision, const char*>, 2> enum_names(Precision) {
+  return {{{Precision::kFp32, "fp32"}, {Precision::kBf16, "bf16"}}};
 }
 
 /// train.schedule: the learning-rate curve after warmup (train/schedule.h).
@@ -40,14 +42,15 @@ constexpr std::array<std::pair<LengthPenaltyType, const char*>, 2> enum_names(Le
 }
 
 struct TrainConfig {
-  int64_t seed = 1;                       // seeds weights, dropout and data order
-  DeviceKind device = DeviceKind::kAuto;  // auto | cpu | cuda
-  int64_t threads = 0;                    // torch intra-op threads; 0 = qkv's measured default
-  int64_t max_steps = 20000;              // stop after this many optimiser steps (0 = no limit)
-  int64_t max_epochs = 0;                 // stop after this many epochs (0 = no limit)
-  double max_minutes = 0;                 // stop after this much wall time (0 = no limit)
-  int64_t max_tokens = 4096;              // token budget of one batch (source or target, padded)
-  int64_t accumulate = 1;                 // batches per optimiser step (gradient accumulation)
+  int64_t seed = 1;                        // seeds weights, dropout and data order
+  DeviceChoice device;                     // auto | cpu | cuda | cuda:N (model/device.h)
+  Precision precision = Precision::kFp32;  // fp32 | bf16 (autocast, CUDA)
+  int64_t threads = 0;                     // torch intra-op threads; 0 = qkv's measured default
+  int64_t max_steps = 20000;               // stop after this many optimiser steps (0 = no limit)
+  int64_t max_epochs = 0;                  // stop after this many epochs (0 = no limit)
+  double max_minutes = 0;                  // stop after this much wall time (0 = no limit)
+  int64_t max_tokens = 4096;               // token budget of one batch (source or target, padded)
+  int64_t accumulate = 1;                  // batches per optimiser step (gradient accumulation)
   ScheduleKind schedule = ScheduleKind::kNoam;  // noam | constant | linear
   double learning_rate = 1e-3;                  // peak learning rate (reached at the end of warmup)
   int64_t warmup_steps = 4000;                  // linear warmup steps
@@ -69,7 +72,12 @@ struct TrainConfig {
   template <class Visitor>
   void visit_fields(Visitor& v) {
     v("seed", seed, "seeds weights, dropout and data order");
-    v("device", device, "auto | cpu | cuda");
+    v("device",
+      device,
+      "auto | cpu | cuda | cuda:N (auto: CUDA when LibTorch and the machine have it)");
+    v("precision",
+      precision,
+      "fp32 | bf16: autocast to bfloat16 for the matrix products (CUDA only)");
     v("threads", threads, "torch intra-op threads; 0 = qkv's measured default for this machine");
     v("max_steps", max_steps, "stop after this many optimiser steps (0 = no limit)");
     v("max_epochs", max_epochs, "stop after this many epochs (0 = no limit)");

@@ -87,6 +87,16 @@ void convert(const YAML::Node& node, const std::string& origin, const std::strin
 void convert(const YAML::Node& node,
              const std::string& origin,
              const std::string& path,
+             DeviceChoice& out) {
+  const std::string text = convert_scalar<std::string>(node, origin, path);
+  const auto choice = parse_device_choice(text);
+  if (!choice) throw_config_error(origin, path, "'" + text + "' is not one of: " + kDeviceChoices);
+  out = *choice;
+}
+
+void convert(const YAML::Node& node,
+             const std::string& origin,
+             const std::string& path,
              std::vector<std::string>& out) {
   out.clear();
   if (node.IsNull()) return;
@@ -151,6 +161,7 @@ class FieldWriter {
   void write(bool v) { out_ << (v ? "true" : "false"); }
   void write(double v) { out_ << format_double(v); }
   void write(const std::string& v) { out_ << YAML::DoubleQuoted << v; }
+  void write(const DeviceChoice& v) { out_ << YAML::DoubleQuoted << device_choice_name(v); }
   template <class Enum, class = std::enable_if_t<std::is_enum_v<Enum>>>
   void write(Enum v) {
     out_ << YAML::DoubleQuoted << enum_name(v);
@@ -176,6 +187,8 @@ class FieldFlattener {
       for (const auto& s : member) text << s.size() << ':' << s << ';';
     } else if constexpr (std::is_enum_v<T>) {
       text << enum_name(member);
+    } else if constexpr (std::is_same_v<T, DeviceChoice>) {
+      text << device_choice_name(member);
     } else {
       text << member;
     }

@@ -26,9 +26,9 @@
 #include "data/special_tokens.h"
 #include "data/tokenizer.h"
 #include "inference/translator.h"
+#include "model/device.h"
 #include "model/transformer.h"
 #include "train/checkpoint/checkpoint.h"
-#include "train/device.h"
 #include "train/enum_names.h"
 #include "train/loss.h"
 #include "train/metrics_log.h"
@@ -114,15 +114,14 @@ class NewRunDirGuard {
   bool created_;
 };
 
-// train.device resolved (auto: what this LibTorch build has). Validation decoding, checkpoints
-// and the fused kernels still assume CPU tensors, so a CUDA device is refused here with one
-// clear line instead of failing inside the first validation.
-torch::Device training_device(DeviceKind kind) {
-  const torch::Device device = resolve_device(kind);
-  if (device.is_cuda()) {
+// train.device resolved (auto: what this LibTorch build has), checked against train.precision.
+torch::Device training_device(const TrainConfig& tc) {
+  const torch::Device device = resolve_device(tc.device, "train.device");
+  if (tc.precision == Precision::kBf16 && !device.is_cuda()) {
     throw std::runtime_error(
-        "train.device: this LibTorch build has CUDA, but qkv trains on the CPU only so far; set "
-        "train.device: cpu");
+        "train.precision: bf16 autocast is for CUDA devices so far, and "
+        "train.device is " +
+        device.str() + "; use fp32");
   }
   return device;
 }
@@ -197,7 +196,7 @@ class Trainer {
         tc_(config.train),
         options_(options),
         run_(options.run_dir),
-        device_(training_device(tc_.device)) {}
+        device_(training_device(tc_)) {}
 
   TrainSummary run() {
     prepare();
@@ -347,6 +346,7 @@ void Trainer::prepare_batches(const std::vector<SentencePair>& train_pairs,
 void Trainer::restore() {
   torch::manual_seed(static_cast<uint64_t>(tc_.seed));
   model_ = Transformer(config_.model, tokenizer_->vocab_size(), kPadId);
+  model_->to(device_);  // initialised on the CPU first: the same weights on every device
   optimizer_ = std::make_unique<torch::optim::Adam>(model_->parameters(),
                                                     torch::optim::AdamOptions(tc_.learning_rate)
                                                         .betas({tc_.adam_beta1, tc_.adam_beta2})
@@ -407,9 +407,13 @@ StepResult Trainer::train_step() {
     batches.push_back(stream_->next());
     result.tokens += batches.back().num_target_tokens;
   }
-  for (const Batch& batch : batches) {
+  for (const Batch& on_cpu : batches) {
+    const Batch batch = to_device(on_cpu, device_);
+    std::optional<ScopedAutocast> autocast;  // forward and loss only; backward follows its casts
+    if (tc_.precision == Precision::kBf16) autocast.emplace(device_.type(), torch::kBFloat16);
     const auto logits = model_->forward(batch.src, batch.tgt_in);  // [B, T, V]
     const TokenLoss loss = label_smoothed_loss(logits, batch.tgt_out, tc_.label_smoothing, kPadId);
+    autocast.reset();
     // Normalise by the tokens of the whole step so accumulation equals one big batch.
     (loss.smoothed_sum / static_cast<double>(result.tokens)).backward();
     result.loss += loss.smoothed_sum.item<double>();

@@ -1,6 +1,6 @@
 // `qkv train`: from an experiment config to a run directory (see run_dir.h): prepares the
 // data, trains the tokenizer, trains the model with Adam + schedule + label smoothing on
-// train.device (train/device.h), validates (loss, greedy BLEU/chrF), and writes atomic,
+// train.device (model/device.h), validates (loss, greedy BLEU/chrF), and writes atomic,
 // resumable checkpoints. Thread count and CPU settings are the caller's
 // (app/process_settings.h); probe attention maps and the loss plot come in through hooks.
 #pragma once

@@ -10,6 +10,7 @@
 #include "data/batching.h"
 #include "data/special_tokens.h"
 #include "inference/evaluation.h"
+#include "model/device.h"
 #include "train/loss.h"
 
 namespace qkv {
@@ -39,7 +40,7 @@ ValidationResult validate(Translator& translator,
     double nll_sum = 0;
     int64_t tokens = 0;
     for (const auto& indices : plan_batches(examples, batching, /*epoch=*/0)) {
-      const Batch batch = collate(examples, indices);
+      const Batch batch = to_device(collate(examples, indices), device_of(*model));
       const auto logits = model->forward(batch.src, batch.tgt_in);
       const TokenLoss loss = label_smoothed_loss(logits, batch.tgt_out, 0.0, kPadId);
       nll_sum += loss.nll_sum.item<double>();

@@ -11,56 +11,16 @@
 #include <sstream>
 
 #include "tests/app/run_command.h"
+#include "tests/app/tiny_run.h"
 
 namespace qkv {
 namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using testing::read_file;
 using testing::run_qkv;
-
-const std::string kFixtures = QKV_FIXTURES_DIR;
-
-// A seconds-long run on the small fixture corpus: 6 steps, validation at 3 and 6, a line
-// every 2 steps.
-std::vector<std::string> train_args(const fs::path& dir) {
-  return {"train",
-          "--config",
-          QKV_SOURCE_DIR "/configs/en-de-tiny.yaml",
-          "--run-dir",
-          (dir / "run").string(),
-          "--set",
-          "data.corpus=files",
-          "--set",
-          "data.train_source=" + kFixtures + "/data/small.en",
-          "--set",
-          "data.train_target=" + kFixtures + "/data/small.de",
-          "--set",
-          "data.valid_source=" + kFixtures + "/data/small.en",
-          "--set",
-          "data.valid_target=" + kFixtures + "/data/small.de",
-          "--set",
-          "data.prepared_dir=" + (dir / "prepared").string(),
-          "--set",
-          "data.vocab_size=100",
-          "--set",
-          "train.max_steps=6",
-          "--set",
-          "train.warmup_steps=2",
-          "--set",
-          "train.log_every=2",
-          "--set",
-          "train.validate_every=3",
-          "--set",
-          "train.valid_max_sentences=4"};
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using testing::train_args;
 
 class TrainCli : public ::testing::Test {
  protected:

@@ -28,12 +28,20 @@ std::string slurp(const std::filesystem::path& path) {
 CommandResult run_qkv(const std::vector<std::string>& args,
                       const std::string& stdin_text,
                       int timeout_seconds) {
+  std::vector<std::string> argv = {QKV_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_program(argv, stdin_text, timeout_seconds);
+}
+
+CommandResult run_program(const std::vector<std::string>& argv,
+                          const std::string& stdin_text,
+                          int timeout_seconds) {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("qkv_cli_" + std::to_string(::getpid()) + "_" + std::to_string(std::rand()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "in", std::ios::binary) << stdin_text;
-  std::string command = "timeout " + std::to_string(timeout_seconds) + " " + quote(QKV_BINARY);
-  for (const auto& arg : args) command += " " + quote(arg);
+  std::string command = "timeout " + std::to_string(timeout_seconds);
+  for (const auto& arg : argv) command += " " + quote(arg);
   command += " <" + quote((dir / "in").string()) + " >" + quote((dir / "out").string()) + " 2>" +
              quote((dir / "err").string());
   const int status = std::system(command.c_str());

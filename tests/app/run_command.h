@@ -17,6 +17,11 @@ CommandResult run_qkv(const std::vector<std::string>& args,
                       const std::string& stdin_text = "",
                       int timeout_seconds = 120);
 
+/// Runs the program argv[0] (found on PATH) with its arguments, likewise.
+CommandResult run_program(const std::vector<std::string>& argv,
+                          const std::string& stdin_text = "",
+                          int timeout_seconds = 120);
+
 /// Lines of `text`, without the trailing empty one.
 std::vector<std::string> lines_of(const std::string& text);
 

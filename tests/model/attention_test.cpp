@@ -325,5 +325,34 @@ TEST(MultiHeadAttention, DropoutOnWeightsOnlyInTraining) {
   EXPECT_FALSE(torch::allclose(first, attention(x, x, x, torch::Tensor())));
 }
 
+// Without a recorder and without the fused kernel (a GPU, or QKV_NO_FUSED=1), LibTorch 2.x runs
+// attend() as scaled_dot_product_attention (model/torch_compat.h), 1.13 as the definition: both
+// must give LibTorch's reference outputs and gradients for every kind of mask.
+TEST(MultiHeadAttention, UnrecordedPlainPathMatchesLibTorch) {
+  ScopedFusedKernels off(false);
+  torch::manual_seed(0);
+  auto attention = make_attention();
+  auto tokens = torch::tensor({{2, 5, 6, 7, 8}, {2, 9, 4, 0, 0}}, torch::kLong);  // pad = 0
+  auto y = torch::randn({2, 5, kDModel}, torch::requires_grad());
+  auto memory = torch::randn({2, 7, kDModel}, torch::requires_grad());
+  auto memory_keep = keep_from_lengths({7, 3}, 7);  // [B, S]
+  auto ours = attention(y, y, y, make_target_mask(tokens, /*pad_id=*/0)) +
+              attention(y, memory, memory, memory_keep.unsqueeze(1).unsqueeze(1)) +
+              attention(y, memory, memory, torch::Tensor());
+  auto reference = reference_attention(*attention, y, y, y, tokens.ne(0), true).output +
+                   reference_attention(*attention, y, memory, memory, memory_keep, false).output +
+                   reference_attention(*attention, y, memory, memory, {}, false).output;
+  EXPECT_TRUE(torch::allclose(ours, reference, 1e-5, 1e-5))
+      << "max |diff| " << max_abs_diff(ours, reference);
+  const auto weights = torch::randn_like(ours);
+  const std::vector<torch::Tensor> inputs = {y, memory};
+  auto grads = torch::autograd::grad({(ours * weights).sum()}, inputs);
+  auto reference_grads = torch::autograd::grad({(reference * weights).sum()}, inputs);
+  for (size_t i = 0; i < grads.size(); ++i) {
+    EXPECT_TRUE(torch::allclose(grads[i], reference_grads[i], 1e-4, 1e-5))
+        << "input " << i << " max |diff| " << max_abs_diff(grads[i], reference_grads[i]);
+  }
+}
+
 }  // namespace
 }  // namespace qkv

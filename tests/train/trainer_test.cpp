@@ -199,20 +199,26 @@ TEST_F(TrainerTest, ExistingRunIsNotOverwrittenAndResumeNeedsACheckpoint) {
   }
 }
 
-// train.device is resolved before anything is written. On a machine without CUDA, `cuda` is
-// the one-line error of train/device.h; with CUDA, the trainer says it trains on the CPU only.
-TEST_F(TrainerTest, CudaIsRefusedWithOneLineBeforeAnythingIsWritten) {
-  try {
-    train_model(config({"train.max_steps=2", "train.warmup_steps=1", "train.device=cuda"}),
-                {dir_ / "gpu", false});
-    FAIL() << "no error";
-  } catch (const std::runtime_error& e) {
-    const std::string message = e.what();
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    EXPECT_EQ(message.rfind("train.device: ", 0), 0u) << message;
-    EXPECT_THAT(message, HasSubstr(torch::cuda::is_available() ? "CPU only" : "no usable CUDA"));
+// train.device and train.precision are resolved before anything is written: on a machine
+// without CUDA, `cuda` is the one-line error of model/device.h; bf16 autocast is CUDA-only.
+TEST_F(TrainerTest, UnusableDeviceOrPrecisionIsOneLineBeforeAnythingIsWritten) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"train.device=cuda", "train.device cuda: "},
+      {"train.precision=bf16", "train.precision: bf16 autocast is for CUDA"}};
+  for (const auto& [setting, expected] : cases) {
+    if (setting == "train.device=cuda" && torch::cuda::is_available()) continue;
+    try {
+      train_model(
+          config({"train.max_steps=2", "train.warmup_steps=1", "train.device=cpu", setting}),
+          {dir_ / "gpu", false});
+      ADD_FAILURE() << setting << ": no error";
+    } catch (const std::runtime_error& e) {
+      const std::string message = e.what();
+      EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+      EXPECT_EQ(message.rfind(expected, 0), 0u) << message;
+    }
+    EXPECT_FALSE(fs::exists(dir_ / "gpu")) << setting;
   }
-  EXPECT_FALSE(fs::exists(dir_ / "gpu"));
 }
 
 TEST_F(TrainerTest, BadDataFailsWithoutLeavingARunDirectory) {

@@ -2,6 +2,9 @@
 
 #include <ATen/core/Dict.h>
 #include <c10/util/Exception.h>
+#include <caffe2/serialize/inline_container.h>
+#include <torch/csrc/jit/serialization/export.h>
+#include <torch/csrc/jit/serialization/pickler.h>
 #include <torch/serialize.h>
 
 #include <fstream>
@@ -10,6 +13,7 @@
 
 #include "data/io/atomic_file.h"
 #include "data/io/crc32.h"
+#include "model/torch_compat.h"
 #include "train/checkpoint/archive.h"
 
 namespace qkv {
@@ -111,6 +115,48 @@ NamedTensors tensors_of(const c10::IValue& value, const std::string& file) {
   return tensors;
 }
 
+// torch::pickle_save, less its type tags. It wraps every dict in
+// torch.jit._pickle.restore_type_tag, a global that torch.load(weights_only=True) (the default
+// since PyTorch 2.6) refuses; untagged, the file holds only dicts, strings, numbers and
+// torch._utils._rebuild_tensor_v2 calls, which every PyTorch since 1.13 loads with weights_only.
+// LibTorch reads both forms back, so older checkpoints still load.
+std::vector<char> pickle_without_type_tags(const c10::IValue& value) {
+  std::vector<char> pickle;
+  torch::jit::Pickler pickler(
+      [&](const char* bytes, size_t size) { pickle.insert(pickle.end(), bytes, bytes + size); },
+      /*tensor_table=*/nullptr,
+      /*type_renamer=*/nullptr,
+      /*memoized_class_types=*/nullptr,
+      /*get_tensor_id=*/nullptr,
+      /*tag_aggregates=*/false);
+  pickler.protocol();
+  pickler.pushIValue(value);
+  pickler.stop();
+  std::vector<char> file;
+  caffe2::serialize::PyTorchStreamWriter writer([&](const void* bytes, size_t size) {
+    file.insert(
+        file.end(), static_cast<const char*>(bytes), static_cast<const char*>(bytes) + size);
+    return size;
+  });
+  torch::jit::writeArchiveAndTensors(
+      "data", pickle.data(), pickle.size(), pickler.tensorData(), writer);
+  writer.writeEndOfFile();
+  return file;
+}
+
+// Real numbers are stored as 0-dim float64 tensors: PyTorch 1.13's weights-only unpickler has
+// no float opcode (BINFLOAT), and a tensor keeps every bit of the double.
+torch::Tensor number(double value) { return torch::scalar_tensor(value, torch::kFloat64); }
+
+// A number as number() stores it, or as a plain float (checkpoints written before).
+double number_of(const c10::IValue& value) {
+  if (value.isDouble()) return value.toDouble();
+  const torch::Tensor& tensor = value.toTensor();
+  if (tensor.numel() != 1 || tensor.scalar_type() != torch::kFloat64)
+    throw std::runtime_error("not a number");
+  return tensor.item<double>();
+}
+
 std::vector<char> read_bytes(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::error_code error;
@@ -128,10 +174,10 @@ std::vector<char> read_bytes(const std::filesystem::path& path) {
 NamedTensors module_state(const torch::nn::Module& module) {
   NamedTensors state;
   for (const auto& item : module.named_parameters(/*recurse=*/true)) {
-    state.emplace_back(item.key(), item.value().detach());
+    state.emplace_back(item.key(), item.value().detach().to(torch::kCPU));
   }
   for (const auto& item : module.named_buffers(/*recurse=*/true)) {
-    state.emplace_back(item.key(), item.value().detach());
+    state.emplace_back(item.key(), item.value().detach().to(torch::kCPU));
   }
   return state;
 }
@@ -175,11 +221,12 @@ void store_optimizer_state(const torch::optim::Adam& optimizer,
   checkpoint.optimizer_steps.clear();
   const auto& states = optimizer.state();
   for (const auto& item : module.named_parameters(true)) {
-    auto it = states.find(c10::guts::to_string(item.value().unsafeGetTensorImpl()));
+    auto it = states.find(torch_compat::optimizer_state_key(item.value()));
     if (it == states.end()) continue;  // no step taken yet for this parameter
     const auto& adam = static_cast<const torch::optim::AdamParamState&>(*it->second);
-    checkpoint.optimizer.emplace_back(item.key() + ".exp_avg", adam.exp_avg());
-    checkpoint.optimizer.emplace_back(item.key() + ".exp_avg_sq", adam.exp_avg_sq());
+    checkpoint.optimizer.emplace_back(item.key() + ".exp_avg", adam.exp_avg().to(torch::kCPU));
+    checkpoint.optimizer.emplace_back(item.key() + ".exp_avg_sq",
+                                      adam.exp_avg_sq().to(torch::kCPU));
     checkpoint.optimizer_steps[item.key() + ".step"] = adam.step();
   }
 }
@@ -207,9 +254,10 @@ void restore_optimizer_state(torch::optim::Adam& optimizer,
     }
     auto state = std::make_unique<torch::optim::AdamParamState>();
     state->step(step->second);
-    state->exp_avg(avg->second.clone());
-    state->exp_avg_sq(avg_sq->second.clone());
-    states[c10::guts::to_string(item.value().unsafeGetTensorImpl())] = std::move(state);
+    state->exp_avg(avg->second.to(item.value().device(), /*non_blocking=*/false, /*copy=*/true));
+    state->exp_avg_sq(
+        avg_sq->second.to(item.value().device(), /*non_blocking=*/false, /*copy=*/true));
+    states[torch_compat::optimizer_state_key(item.value())] = std::move(state);
   }
 }
 
@@ -224,17 +272,17 @@ void save_checkpoint(const Checkpoint& c, const std::filesystem::path& path) {
   dict.insert("step", c.step);
   dict.insert("epoch", c.epoch);
   dict.insert("batch", c.batch);
-  dict.insert("elapsed_seconds", c.elapsed_seconds);
+  dict.insert("elapsed_seconds", number(c.elapsed_seconds));
   dict.insert("rng_state", c.rng_state.defined() ? c.rng_state : torch::empty({0}, torch::kUInt8));
   dict.insert("config", c.config_yaml);
   dict.insert("tokenizer_crc32", c.tokenizer_crc32);
-  c10::impl::GenericDict metrics(c10::StringType::get(), c10::FloatType::get());
-  for (const auto& [name, value] : c.metrics) metrics.insert(name, value);
+  c10::impl::GenericDict metrics(c10::StringType::get(), c10::TensorType::get());
+  for (const auto& [name, value] : c.metrics) metrics.insert(name, number(value));
   dict.insert("metrics", metrics);
-  dict.insert("best_score", c.best_score);
+  dict.insert("best_score", number(c.best_score));
   dict.insert("bad_validations", c.bad_validations);
   dict.insert("checksum", checksum(c));
-  const std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
+  const std::vector<char> bytes = pickle_without_type_tags(c10::IValue(dict));
   write_file_atomically(path, std::string_view(bytes.data(), bytes.size()));
 }
 
@@ -275,16 +323,16 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
     c.step = dict.at("step").toInt();
     c.epoch = dict.at("epoch").toInt();
     c.batch = dict.at("batch").toInt();
-    c.elapsed_seconds = dict.at("elapsed_seconds").toDouble();
+    c.elapsed_seconds = number_of(dict.at("elapsed_seconds"));
     c.rng_state = dict.at("rng_state").toTensor();
     check_inside_storage(c.rng_state, "rng_state", name);
     if (c.rng_state.numel() == 0) c.rng_state = torch::Tensor();
     c.config_yaml = dict.at("config").toStringRef();
     c.tokenizer_crc32 = dict.at("tokenizer_crc32").toStringRef();
     for (const auto& entry : dict.at("metrics").toGenericDict()) {
-      c.metrics[entry.key().toStringRef()] = entry.value().toDouble();
+      c.metrics[entry.key().toStringRef()] = number_of(entry.value());
     }
-    c.best_score = dict.at("best_score").toDouble();
+    c.best_score = number_of(dict.at("best_score"));
     c.bad_validations = dict.at("bad_validations").toInt();
     stored_checksum = dict.at("checksum").toStringRef();
   } catch (const CheckpointError&) {

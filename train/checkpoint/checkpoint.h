@@ -1,17 +1,21 @@
 // Checkpoints: everything needed to resume training exactly, in a file that Python reads with
-// torch.load(path). Written atomically (temporary file, fsync, rename), with a CRC-32 of the
-// payload that is verified on load, so a crash, a kill or a flipped bit never yields a
-// checkpoint that silently loads wrong.
+// torch.load(path, weights_only=True) on PyTorch 1.13 and later. Written atomically (temporary
+// file, fsync, rename), with a CRC-32 of the payload that is verified on load, so a crash, a
+// kill or a flipped bit never yields a checkpoint that silently loads wrong. Tensors are saved
+// from the CPU and load onto any device.
 //
-// File layout (a pickled dict, torch.save's zip format):
+// File layout (a pickled dict, torch.save's zip format; only dicts, strings, ints and tensors,
+// so that torch.load(weights_only=True) reads it on every PyTorch since 1.13; a real number x
+// is a 0-dim float64 tensor: float(x) in Python):
 //   format     "qkv-checkpoint-1"
 //   model      {parameter or buffer name: tensor}      (see model/transformer.h for names)
-//   optimizer  {"<param>.exp_avg" / ".exp_avg_sq": tensor, "<param>.step": int}
-//   step, epoch, batch (int), elapsed_seconds (float), rng_state (uint8 tensor)
+//   optimizer  {"<param>.exp_avg" / ".exp_avg_sq": tensor}
+//   optimizer_steps  {"<param>.step": int}
+//   step, epoch, batch (int), elapsed_seconds (real), rng_state (uint8 tensor)
 //   config     resolved experiment config (YAML text)
 //   tokenizer_crc32  CRC-32 of the run's spm.model (hex)
-//   metrics    {name: float}: the last validation figures
-//   best_score, bad_validations: early-stopping state
+//   metrics    {name: real}: the last validation figures
+//   best_score (real), bad_validations (int): early-stopping state
 //   checksum   CRC-32 over all of the above (hex)
 #pragma once
 
@@ -55,11 +59,13 @@ struct Checkpoint {
   int64_t bad_validations = 0;
 };
 
-/// Parameters and buffers of `module` by name (detached CPU tensors sharing storage).
+/// Parameters and buffers of `module` by name, on the CPU (detached; sharing storage with the
+/// module when it is on the CPU, copies otherwise), so checkpoints load on any device.
 NamedTensors module_state(const torch::nn::Module& module);
 
-/// Copies `state` into the parameters and buffers of `module`. Throws CheckpointError naming
-/// `source` when a name is missing or extra, or a shape differs (another architecture).
+/// Copies `state` into the parameters and buffers of `module`, on the module's device. Throws
+/// CheckpointError naming `source` when a name is missing or extra, or a shape differs (another
+/// architecture).
 void load_module_state(torch::nn::Module& module,
                        const NamedTensors& state,
                        const std::string& source);

@@ -19,6 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 using test::TinyNet;
 using CheckpointTest = test::CheckpointFolderTest;
@@ -121,17 +122,31 @@ TEST_F(CheckpointTest, OtherArchitectureIsRejectedWithTheParameterName) {
   }
 }
 
-// A checkpoint written before the restructure (the fuzz seed small.pt) still verifies, which
-// pins the checksum's CRC-32 and its hex form, and saving what it holds gives the same bytes.
-TEST_F(CheckpointTest, OldCheckpointsLoadAndSaveAgainByteForByte) {
+// A checkpoint written before the restructure (the fuzz seed small.pt, with LibTorch's type
+// tags) still verifies, which pins the checksum's CRC-32 and its hex form. Saved again it holds
+// the same payload without the tags (the form torch.load(weights_only=True) accepts), and
+// saving is deterministic.
+TEST_F(CheckpointTest, OldCheckpointsLoadAndSaveAgainWithoutTypeTags) {
   const fs::path old = fs::path(QKV_SOURCE_DIR) / "tests/fuzz/corpus/checkpoint/small.pt";
   const Checkpoint loaded = load_checkpoint(old);
   save_checkpoint(loaded, dir_ / "again.pt");
+  save_checkpoint(load_checkpoint(dir_ / "again.pt"), dir_ / "twice.pt");
   const auto bytes_of = [](const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   };
-  EXPECT_EQ(bytes_of(dir_ / "again.pt"), bytes_of(old));
+  EXPECT_THAT(bytes_of(old), HasSubstr("restore_type_tag"));
+  EXPECT_THAT(bytes_of(dir_ / "again.pt"), Not(HasSubstr("restore_type_tag")));
+  EXPECT_EQ(bytes_of(dir_ / "again.pt"), bytes_of(dir_ / "twice.pt"));
+  const Checkpoint again = load_checkpoint(dir_ / "again.pt");
+  EXPECT_EQ(again.step, loaded.step);
+  EXPECT_EQ(again.config_yaml, loaded.config_yaml);
+  EXPECT_EQ(again.metrics, loaded.metrics);
+  ASSERT_EQ(again.model.size(), loaded.model.size());
+  for (size_t i = 0; i < again.model.size(); ++i) {
+    EXPECT_EQ(again.model[i].first, loaded.model[i].first);
+    EXPECT_TRUE(torch::equal(again.model[i].second, loaded.model[i].second));
+  }
 }
 
 TEST_F(CheckpointTest, PythonTorchLoadReadsIt) {
@@ -143,7 +158,7 @@ TEST_F(CheckpointTest, PythonTorchLoadReadsIt) {
   torch::optim::Adam adam(net.parameters(), torch::optim::AdamOptions(1e-2));
   save_checkpoint(make_checkpoint(net, adam), dir_ / "p.pt");
   const std::string script =
-      "import torch, sys; c = torch.load(sys.argv[1]); "
+      "import torch, sys; c = torch.load(sys.argv[1], weights_only=True); "
       "assert c['format'] == 'qkv-checkpoint-1'; assert c['step'] == 17; "
       "assert tuple(c['model']['proj.weight'].shape) == (4, 3); "
       "assert abs(c['metrics']['bleu'] - 3.25) < 1e-12";
