@@ -21,7 +21,7 @@ case "$codename" in
 esac
 
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config ccache
+  build-essential cmake ninja-build pkg-config ccache curl
   libtorch-dev libopenblas0-pthread
   libsentencepiece-dev libprotobuf-dev protobuf-compiler dpkg-dev
   libspdlog-dev libfmt-dev libyaml-cpp-dev

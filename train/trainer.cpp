@@ -368,11 +368,12 @@ void Trainer::restore() {
     }
     resume_from_.reset();  // free the copy of the weights
   }
-  spdlog::info("[train] {} parameters, {} torch threads, {} batches per epoch, device {}",
+  spdlog::info("[train] {} parameters, {} torch threads, {} batches per epoch, device {}, {}",
                summary_.parameters,
                at::get_num_threads(),
                stream_->batches_per_epoch(),
-               device_.str());
+               device_.str(),
+               enum_name(tc_.precision));
   translator_ = std::make_unique<Translator>(model_, *tokenizer_);
   metrics_ = std::make_unique<MetricsLog>(run_.metrics(), state_.step);
   schedule_ = {tc_.schedule, tc_.learning_rate, tc_.warmup_steps, tc_.max_steps};
