@@ -237,7 +237,7 @@ nlohmann::ordered_json run_translate(const BenchOptions& a, torch::Device device
   LoadedRun loaded = load_run(a.model, "best", device);
   std::string input = a.input;
   if (input.empty()) {
-    const PreparedCorpus corpus = prepare_corpus(loaded.config.data);
+    const PreparedCorpus corpus = find_or_prepare_corpus(loaded.config.data);
     if (corpus.test.source.empty())
       throw std::runtime_error("bench translate: the run's corpus has no test split (use --input)");
     input = corpus.test.source.string();

@@ -91,5 +91,11 @@ echo "Good morning." | $qkv translate --model /root/smoke/run
 '
 start=$(date +%s)
 in_root bash -c "cd /qkv/main && scripts/test.sh"
+# Why SentencePiece is built from source (README): Debian 13's binary still bundles protobuf.
+# Say so at each run, so the day it stops shows up here.
+bundled=$(in_root bash -c "nm -DC --defined-only /usr/lib/x86_64-linux-gnu/libsentencepiece.so.0 |
+  grep -c ' google::protobuf::' || true")
+echo "[debian13] Debian's libsentencepiece.so.0 defines $bundled google::protobuf symbols" \
+  "$( ((bundled > 0)) && echo "(bundled: the source build stays)" || echo "(none: the binary package may do now)")"
 in_root bash -c "$smoke_test"
 echo "[debian13] passed in $(($(date +%s) - start)) s (Debian $(cat "$root/etc/debian_version"))"

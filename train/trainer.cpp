@@ -277,7 +277,9 @@ void Trainer::prepare() {
         "run directory " + run_.root().string() +
         " already has checkpoints: pass --resume to continue it, or choose another --run-dir");
   }
-  const PreparedCorpus corpus = prepare_corpus(config_.data);
+  // A resumed run keeps the splits it was trained on, even if its raw folder is gone.
+  const PreparedCorpus corpus =
+      resume_from_ ? find_or_prepare_corpus(config_.data) : prepare_corpus(config_.data);
   spdlog::info("[data] {}: {} train / {} valid / {} test pairs in {}",
                corpus.corpus,
                corpus.train.pairs,

@@ -3,6 +3,7 @@
 // trained (seconds) and then exercised in every input mode.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 
 #include <filesystem>
 #include <fstream>
@@ -18,6 +19,9 @@ using testing::lines_of;
 using testing::run_qkv;
 
 const std::string kFixtures = QKV_FIXTURES_DIR;
+
+// Whether this machine offers CUDA to qkv (then --device auto is not the CPU).
+bool torch_has_cuda() { return torch::cuda::is_available(); }
 
 class TranslateCli : public ::testing::Test {
  protected:
@@ -160,6 +164,33 @@ TEST_F(TranslateCli, BenchTranslateTimesRealSentencesEndToEnd) {
   const auto missing = run_qkv({"bench", "translate"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_THAT(missing.err, HasSubstr("--model RUN_DIR is required"));
+}
+
+// --device cpu is what auto picks on a machine without CUDA (the same output); asking for CUDA
+// where this LibTorch or machine has none, or for no device at all, is one line and exit 1.
+TEST_F(TranslateCli, DeviceFlagPicksTheCpuAndRefusesWhatIsNotThere) {
+  const auto on_cpu = run_qkv({"-q", "translate", "--model", run_dir(), "--device", "cpu", "Tea?"});
+  ASSERT_EQ(on_cpu.exit_code, 0) << on_cpu.err;
+  const auto automatic = run_qkv({"-q", "translate", "--model", run_dir(), "Tea?"});
+  ASSERT_EQ(automatic.exit_code, 0) << automatic.err;
+  if (!torch_has_cuda()) {
+    EXPECT_EQ(on_cpu.out, automatic.out);
+  }
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"translate", "--model", run_dir(), "--device", "gpu", "Tea?"},
+        std::vector<std::string>{"evaluate", "--model", run_dir(), "--device", "cuda:x"},
+        std::vector<std::string>{"bench", "greedy", "--device", "tpu"}}) {
+    const auto result = run_qkv(args);
+    EXPECT_EQ(result.exit_code, 1) << args[0];
+    EXPECT_THAT(result.err, HasSubstr("is not one of: auto, cpu, cuda or cuda:N")) << args[0];
+    EXPECT_EQ(lines_of(result.err).size(), 1u) << result.err;
+  }
+  if (torch_has_cuda()) return;
+  const auto cuda =
+      run_qkv({"attention", "--model", run_dir(), "--device", "cuda", "--show", "Tea?"});
+  EXPECT_EQ(cuda.exit_code, 1);
+  EXPECT_THAT(cuda.err, HasSubstr("qkv: error: --device cuda: "));
+  EXPECT_EQ(lines_of(cuda.err).size(), 1u) << cuda.err;
 }
 
 TEST(TranslateCliErrors, UnknownRunDirectoryIsOneClearLine) {
