@@ -22,7 +22,7 @@ esac
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache curl
-  libtorch-dev libopenblas0-pthread
+  libtorch-dev libgloo-dev libopenblas0-pthread
   libsentencepiece-dev libprotobuf-dev protobuf-compiler dpkg-dev
   libspdlog-dev libfmt-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev
