@@ -18,7 +18,18 @@ root="$cache/root"
 max_age_days="${QKV_DEBIAN13_MAX_AGE_DAYS:-7}"
 mirror="${QKV_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
-if [[ $(id -u) -ne 0 ]]; then exec sudo --preserve-env=QKV_CACHE,CI,QKV_DEBIAN13_MAX_AGE_DAYS "$0" "$@"; fi
+# Where a chroot cannot be made at all (no root and no sudo, or a container without the right to
+# mount), say so and stop without failing; QKV_DEBIAN13_REQUIRED=1 makes that an error.
+cannot_run() {
+  echo "[debian13] skipped: $1" >&2
+  [[ -n "${QKV_DEBIAN13_REQUIRED:-}" ]] && exit 1
+  exit 0
+}
+if [[ $(id -u) -ne 0 ]]; then
+  { command -v sudo >/dev/null && sudo -n true 2>/dev/null; } ||
+    cannot_run "needs root (or sudo without a password) for debootstrap, mount and chroot"
+  exec sudo --preserve-env=QKV_CACHE,CI,QKV_DEBIAN13_MAX_AGE_DAYS,QKV_DEBIAN13_REQUIRED "$0" "$@"
+fi
 command -v debootstrap >/dev/null || {
   echo "[debian13] installing debootstrap"
   apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
@@ -62,7 +73,7 @@ bind() {  # bind <host path> <path in the root> [ro]
   if [[ "${3:-}" == ro ]]; then mount -o remount,bind,ro "$root$2"; fi
 }
 mkdir -p "$root/proc"
-mount -t proc proc "$root/proc"
+mount -t proc proc "$root/proc" || cannot_run "this environment does not allow mount (needs CAP_SYS_ADMIN)"
 mounts+=("$root/proc")
 bind /dev /dev
 bind /dev/pts /dev/pts
