@@ -298,12 +298,7 @@ std::string run_benchmark(const std::string& mode, const BenchOptions& a) {
   const int64_t threads = configure_threads(a.threads);
   torch::manual_seed(static_cast<uint64_t>(a.seed));
   nlohmann::ordered_json result;
-  const auto choice = parse_device_choice(a.device);
-  if (!choice) {
-    throw std::invalid_argument("bench: --device '" + a.device +
-                                "' is not one of: " + kDeviceChoices);
-  }
-  const torch::Device device = resolve_device(*choice, "--device");
+  const torch::Device device = resolve_device_flag(a.device);
   if (mode == "train")
     result = run_train(a, device);
   else if (mode == "greedy")

@@ -29,14 +29,7 @@ void add_decode_flags(CLI::App& cmd, DecodeFlags& flags) {
       ->capture_default_str();
 }
 
-torch::Device decode_device(const DecodeFlags& flags) {
-  const auto choice = parse_device_choice(flags.device);
-  if (!choice) {
-    throw std::invalid_argument("--device: '" + flags.device +
-                                "' is not one of: " + kDeviceChoices);
-  }
-  return resolve_device(*choice, "--device");
-}
+torch::Device decode_device(const DecodeFlags& flags) { return resolve_device_flag(flags.device); }
 
 TranslateOptions translate_options(const DecodeFlags& flags, const ExperimentConfig& config) {
   TranslateOptions options;

@@ -65,6 +65,14 @@ torch::Device resolve_device(const DeviceChoice& choice, const std::string& sett
              : torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(choice.index));
 }
 
+torch::Device resolve_device_flag(const std::string& text) {
+  const auto choice = parse_device_choice(text);
+  if (!choice) {
+    throw std::invalid_argument("--device: '" + text + "' is not one of: " + kDeviceChoices);
+  }
+  return resolve_device(*choice, "--device");
+}
+
 torch::Device device_of(const torch::nn::Module& module) {
   const auto parameters = module.parameters(/*recurse=*/true);
   return parameters.empty() ? torch::Device(torch::kCPU) : parameters.front().device();

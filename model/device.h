@@ -45,6 +45,10 @@ constexpr const char* kDeviceChoices = "auto, cpu, cuda or cuda:N";
 /// is used, not when a config is read: a run trained on a GPU still loads on a CPU machine.
 torch::Device resolve_device(const DeviceChoice& choice, const std::string& setting);
 
+/// The device a --device flag's `text` means here: std::invalid_argument ("--device: 'x' is not
+/// one of: ...") for a spelling that is no device, else resolve_device(choice, "--device").
+torch::Device resolve_device_flag(const std::string& text);
+
 /// The device of `module`'s parameters (the CPU for a module without any).
 torch::Device device_of(const torch::nn::Module& module);
 

@@ -70,6 +70,16 @@ TEST(ResolveDevice, CudaWithoutOneIsOneLineNamingTheSetting) {
   }
 }
 
+TEST(ResolveDeviceFlag, NamesTheFlagForASpellingThatIsNoDevice) {
+  EXPECT_TRUE(resolve_device_flag("cpu").is_cpu());
+  try {
+    resolve_device_flag("gpu");
+    FAIL() << "expected an error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "--device: 'gpu' is not one of: auto, cpu, cuda or cuda:N");
+  }
+}
+
 TEST(DeviceOf, IsWhereTheParametersAre) {
   torch::nn::Linear linear(2, 3);
   EXPECT_TRUE(device_of(*linear).is_cpu());
