@@ -57,6 +57,7 @@ int run_cli(int argc, char** argv) {
   add_attention_command(app);
   add_score_command(app);
   add_bench_command(app);
+  add_serve_command(app);
 
   try {
     app.parse(argc, argv);

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "app/bench.h"
+#include "app/bench_serve.h"
 #include "app/commands.h"
 
 namespace qkv {
@@ -14,7 +15,7 @@ void add_bench_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "bench",
       "Benchmark training or decoding speed like ../shared/bench/peer_transformer.py (JSON)");
-  cmd->add_option("mode", *mode, "train | greedy | beam | gemm | translate")->required();
+  cmd->add_option("mode", *mode, "train | greedy | beam | gemm | translate | serve")->required();
   cmd->add_option("--vocab", o->vocab)->capture_default_str();
   cmd->add_option("--d-model", o->d_model)->capture_default_str();
   cmd->add_option("--heads", o->heads)->capture_default_str();
@@ -39,7 +40,21 @@ void add_bench_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", o->seed)->capture_default_str();
   cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
-  cmd->callback([mode, o] { std::cout << run_benchmark(*mode, *o) << std::endl; });
+  // serve: a load generator for a running `qkv serve` (app/bench_serve.h).
+  auto s = std::make_shared<ServeBenchOptions>();
+  cmd->add_option("--url", s->url, "serve: the server")->capture_default_str();
+  cmd->add_option("--clients", s->clients, "serve: concurrent clients")->capture_default_str();
+  cmd->add_option(
+      "--requests", s->requests, "serve: requests, one sentence each (default: one per line)");
+  cmd->callback([mode, o, s] {
+    if (*mode != "serve") {
+      std::cout << run_benchmark(*mode, *o) << std::endl;
+      return;
+    }
+    s->input = o->input;
+    s->model = o->model;
+    std::cout << run_serve_benchmark(*s) << std::endl;
+  });
 }
 
 }  // namespace qkv

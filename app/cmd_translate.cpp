@@ -1,6 +1,8 @@
-// `qkv translate`: sentences from arguments, stdin (a line in, a line out, flushed) or a file.
+// `qkv translate`: sentences from arguments, stdin (the lines waiting as one batch, flushed after
+// each) or a file.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -10,8 +12,10 @@
 
 #include "app/commands.h"
 #include "app/decode_flags.h"
+#include "app/line_batches.h"
 #include "data/io/text_file.h"
 #include "inference/loaded_run.h"
+#include "inference/request_limits.h"
 #include "inference/translator.h"
 
 namespace qkv {
@@ -52,6 +56,19 @@ void warn_truncated(const std::vector<int64_t>& truncated, int64_t offset, int64
   }
 }
 
+// Lines longer than the request limit are cut (at a character boundary) with a warning: the
+// model reads at most max_positions tokens of them anyway.
+void cut_long_lines(std::vector<std::string>& lines, int64_t offset) {
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (static_cast<int64_t>(lines[i].size()) <= kRequestLimits.max_text_bytes) continue;
+    spdlog::warn("[translate] input line {} is longer than {} bytes: reading its first {} bytes",
+                 offset + static_cast<int64_t>(i) + 1,
+                 kRequestLimits.max_text_bytes,
+                 kRequestLimits.max_text_bytes);
+    lines[i] = cut_to_bytes(lines[i], kRequestLimits.max_text_bytes);
+  }
+}
+
 // The sentences of batch mode: the arguments, then the lines of --input (data/io's line rule;
 // like stdin lines, a line that is not valid UTF-8 is translated as it is).
 std::vector<std::string> batch_sentences(const TranslateCommand& c) {
@@ -74,7 +91,8 @@ std::vector<std::string> batch_sentences(const TranslateCommand& c) {
 void translate_batch(const TranslateCommand& c,
                      Translator& translator,
                      const TranslateOptions& options) {
-  const std::vector<std::string> lines = batch_sentences(c);
+  std::vector<std::string> lines = batch_sentences(c);
+  cut_long_lines(lines, 0);
   std::ofstream file;
   if (!c.output.empty()) {
     file.open(c.output, std::ios::binary);
@@ -106,17 +124,20 @@ void translate_batch(const TranslateCommand& c,
   }
 }
 
-// Streaming mode: one line in, one line out, flushed, so it works in pipes and by hand.
+// Streaming mode: the lines already waiting on stdin are translated as one batch and written at
+// once (flushed), so a pipe is as fast as --input and a line typed by hand is answered at once.
+// Measured with en-de-small, beam 4, the 829 Ding test lines: see README, `qkv serve`.
 void translate_stream(const TranslateCommand& c,
                       Translator& translator,
                       const TranslateOptions& options) {
+  LineBatchReader reader(STDIN_FILENO);
   int64_t index = 0;
-  for (std::string line; std::getline(std::cin, line); ++index) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+  for (std::vector<std::string> lines; !(lines = reader.next()).empty();) {
+    cut_long_lines(lines, index);
     std::vector<int64_t> truncated;
-    const auto results = translator.translate({line}, options, &truncated);
+    const auto results = translator.translate(lines, options, &truncated);
     warn_truncated(truncated, index, translator.max_source_tokens());
-    write(std::cout, index, results.front(), c);
+    for (const auto& hyps : results) write(std::cout, index++, hyps, c);
     std::cout.flush();
   }
 }
@@ -124,13 +145,8 @@ void translate_stream(const TranslateCommand& c,
 void run(const TranslateCommand& c) {
   LoadedRun loaded = load_run(c.decode.model, c.decode.checkpoint, decode_device(c.decode));
   TranslateOptions options = translate_options(c.decode, loaded.config);
-  if (c.n_best < 1 || c.n_best > options.decode.beam_size) {
-    throw std::invalid_argument(
-        fmt::format("--nbest: must be between 1 and the beam size {}, got {}",
-                    options.decode.beam_size,
-                    c.n_best));
-  }
   options.n_best = c.n_best;
+  check_request_limits(options, loaded.config.model.max_positions, kCliLimitNames);
   Translator translator(loaded.model, *loaded.tokenizer);
   if (!c.sentences.empty() || !c.input.empty()) {
     translate_batch(c, translator, options);
@@ -144,7 +160,8 @@ void run(const TranslateCommand& c) {
 void add_translate_command(CLI::App& app) {
   auto c = std::make_shared<TranslateCommand>();
   CLI::App* cmd = app.add_subcommand(
-      "translate", "Translate sentences (arguments, else stdin line by line, or --input FILE)");
+      "translate",
+      "Translate sentences (arguments, else stdin: the lines waiting as a batch, or --input FILE)");
   add_decode_flags(*cmd, c->decode);
   cmd->add_option("sentences", c->sentences, "Sentences to translate (default: read stdin)");
   cmd->add_option("-i,--input", c->input, "Translate every line of FILE");

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <stdexcept>
 
+#include "inference/request_limits.h"
 #include "train/enum_names.h"
 
 namespace qkv {
@@ -60,6 +61,7 @@ TranslateOptions translate_options(const DecodeFlags& flags, const ExperimentCon
   }
   if (flags.max_tokens < 1) throw std::invalid_argument("--max-tokens: must be at least 1");
   options.max_tokens = flags.max_tokens;
+  check_request_limits(options, config.model.max_positions, kCliLimitNames);
   return options;
 }
 

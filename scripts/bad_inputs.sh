@@ -293,6 +293,8 @@ expect_error translate-max-len-negative "--max-len: must be at least 1, got -1" 
   translate --model "$good" --max-len -1 Hello.
 expect_error translate-nbest-above-beam "--nbest: must be between 1 and the beam size 2" \
   translate --model "$good" --beam 2 --nbest 3 Hello.
+expect_error translate-beam-over-limit "--beam: must be at most 64, got 10000" \
+  translate --model "$good" --beam 10000 Hello.
 expect_error translate-beam-not-a-number "--beam" translate --model "$good" --beam many Hello.
 expect_error translate-missing-input "cannot read --input $tmp/in/missing.txt" \
   translate --model "$good" --input "$tmp/in/missing.txt"

@@ -37,3 +37,4 @@ echo "== attention: who the target tokens (queries) look at in the source (keys)
 echo "   heatmaps: $run/maps/0/png/ (one per layer and type, all heads); explorer: $run/maps/index.html"
 
 echo "== done: $run holds the model (see README: translate, evaluate); loss curves in $run/loss.png"
+echo "== live page: run  $qkv serve --model $run  and open http://127.0.0.1:8080/ (type a sentence, see its attention)"

@@ -26,13 +26,16 @@ PACKAGES=(
   libsentencepiece-dev libprotobuf-dev protobuf-compiler dpkg-dev
   libspdlog-dev libfmt-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev
-  libcairo2-dev fonts-dejavu-core zlib1g-dev
+  libcairo2-dev fonts-dejavu-core zlib1g-dev libcpp-httplib-dev
   trans-de-en
   python3-numpy python3-torch
 )
 # QKV_SETUP_TESTS=1 (scripts/test.sh): also what only the tests use. Headless Chromium loads
 # the attention explorer page (tests/app/export/check_explorer.sh; skipped without it).
 if [[ -n "${QKV_SETUP_TESTS:-}" ]]; then PACKAGES+=(chromium); fi
+# The page test of `qkv serve` drives Chromium from Node.js (tests/serve/page_test.mjs); Debian's
+# nodejs and npm where no node is installed.
+if [[ -n "${QKV_SETUP_TESTS:-}" ]] && ! command -v node >/dev/null; then PACKAGES+=(nodejs npm); fi
 # Debian 13 only: safetensors for Python, to check `qkv export --safetensors` files.
 if [[ -n "${QKV_SETUP_TESTS:-}" && "$codename" == trixie ]]; then PACKAGES+=(python3-safetensors); fi
 
@@ -61,3 +64,10 @@ case "$blas" in
 esac
 
 "$here/build_sentencepiece.sh"
+
+# playwright-core (npm registry), pinned by tests/serve/package-lock.json, into the gitignored
+# tests/serve/node_modules.
+if [[ -n "${QKV_SETUP_TESTS:-}" && ! -d "$here/../tests/serve/node_modules/playwright-core" ]]; then
+  echo "[setup] installing playwright-core into tests/serve/node_modules (npm ci)"
+  npm ci --prefix "$here/../tests/serve" --no-audit --no-fund --silent
+fi

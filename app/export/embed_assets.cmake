@@ -1,9 +1,18 @@
-# Writes OUTPUT, a C++ file defining the explorer's web assets as string constants (see
-# explorer_assets.h), from ASSET_DIR/explorer.{html,css,js}. Run by a custom command at build
-# time, so the assets are edited as ordinary web files.
-set(content "// Generated from app/export/explorer/ by app/export/embed_assets.cmake: do not edit.\n")
-string(APPEND content "#include \"app/export/explorer_assets.h\"\n\nnamespace qkv {\n")
-foreach(pair "kExplorerHtml;explorer.html" "kExplorerCss;explorer.css" "kExplorerJs;explorer.js")
+# Writes OUTPUT, a C++ file defining web assets as string constants, from files in ASSET_DIR.
+# Run by a custom command at build time, so the assets are edited as ordinary web files.
+# By default the HTML explorer's (see explorer_assets.h); `qkv serve`'s page passes its own:
+#   -DHEADER=serve/page_assets.h -DASSETS=kName=file.html,kOther=file.js
+if(NOT DEFINED HEADER)
+  set(HEADER "app/export/explorer_assets.h")
+endif()
+if(NOT DEFINED ASSETS)
+  set(ASSETS "kExplorerHtml=explorer.html,kExplorerCss=explorer.css,kExplorerJs=explorer.js")
+endif()
+set(content "// Generated from ${ASSET_DIR} by app/export/embed_assets.cmake: do not edit.\n")
+string(APPEND content "#include \"${HEADER}\"\n\nnamespace qkv {\n")
+string(REPLACE "," ";" assets "${ASSETS}")
+foreach(asset ${assets})
+  string(REPLACE "=" ";" pair "${asset}")
   list(GET pair 0 name)
   list(GET pair 1 file)
   file(READ "${ASSET_DIR}/${file}" text)
