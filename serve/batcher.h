@@ -1,12 +1,15 @@
 // The request queue of `qkv serve` and the one worker thread that owns the model. HTTP threads
-// submit jobs and wait for them; the worker puts the texts of waiting requests into one
-// decoding batch (a batch of 32 sentences costs little more than one), so requests are batched
+// submit jobs and wait for them; the worker gathers the texts of waiting requests and decodes
+// them together (a batch of 32 sentences costs little more than one), so requests are batched
 // across clients:
-//  - a batch waits at most max_wait after its oldest request arrived, less when full;
-//  - it holds texts of requests with the same search settings only (beam, n-best, length
-//    penalty, length limit), taken round-robin across those requests within max_batch_tokens
-//    (padded: texts x longest source x beam), so one request of many texts cannot starve the
-//    ones behind it;
+//  - the oldest request waits at most max_wait for others to join (counted from its arrival
+//    or, when it queued while the worker was busy, from when the worker became free), less
+//    when gather_batches x max_batch_tokens are waiting;
+//  - only texts of requests with the same search settings (beam, n-best, length penalty,
+//    length limit) are gathered together, round-robin across those requests, so that one
+//    request of many texts cannot starve the ones behind it;
+//  - the gathered texts are sorted by length and decoded in batches of at most
+//    max_batch_tokens (source tokens x beam, padded), as `qkv translate --input` does;
 //  - tasks that need the model alone (attention maps) run in arrival order between batches;
 //  - the queue holds at most max_queue requests; submit() refuses more (the server answers 503).
 // Not here: HTTP, JSON, time limits per request (the caller waits with a timeout and cancels).
@@ -35,11 +38,12 @@ using DecodeFunction =
                                                         std::vector<int64_t>* truncated)>;
 /// Source tokens of a text as the model reads it (the batch budget counts them).
 using CountFunction = std::function<int64_t(const std::string& text)>;
-/// Told the size of every batch decoded: texts and padded tokens (texts x longest x beam).
-using BatchObserver = std::function<void(int64_t texts, int64_t padded_tokens)>;
+/// Told the size of every gathered batch: texts and source tokens x beam.
+using BatchObserver = std::function<void(int64_t texts, int64_t tokens)>;
 
 struct BatcherOptions {
-  int64_t max_batch_tokens = 4096;        ///< padded source tokens x beam in one batch
+  int64_t max_batch_tokens = 1024;        ///< padded source tokens x beam per decoding batch
+  int64_t gather_batches = 8;             ///< at most this many decoding batches gathered at once
   std::chrono::milliseconds max_wait{5};  ///< longest a request waits for others to join
   int64_t max_queue = 256;                ///< requests waiting; submit() refuses more
   int64_t max_source_tokens = 0;          ///< longer sources are cut (0: the model's limit)
@@ -113,6 +117,7 @@ class Batcher {
   void drop_cancelled();
   void wait_for_batch(std::unique_lock<std::mutex>& lock);
   int64_t group_cost(const std::string& group) const;
+  int64_t gather_budget() const { return options_.max_batch_tokens * options_.gather_batches; }
   std::vector<std::pair<std::shared_ptr<Job>, size_t>> take_batch();
   void decode_batch(const std::vector<std::pair<std::shared_ptr<Job>, size_t>>& batch);
 
@@ -125,6 +130,7 @@ class Batcher {
   std::deque<std::shared_ptr<Job>> queue_;
   bool stopping_ = false;
   int64_t accepted_ = 0;
+  std::chrono::steady_clock::time_point free_since_;  // when the worker last finished a batch
   std::thread worker_;
 };
 

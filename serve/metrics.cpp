@@ -54,10 +54,10 @@ void Metrics::observe_request(const std::string& route, int status, double secon
   latency_.try_emplace(route, kLatencyBounds).first->second.observe(seconds);
 }
 
-void Metrics::observe_batch(int64_t texts, int64_t padded_tokens) {
+void Metrics::observe_batch(int64_t texts, int64_t tokens) {
   std::lock_guard<std::mutex> lock(mutex_);
   batch_texts_.observe(static_cast<double>(texts));
-  batch_tokens_.observe(static_cast<double>(padded_tokens));
+  batch_tokens_.observe(static_cast<double>(tokens));
 }
 
 std::string Metrics::prometheus_text(int64_t queue_depth) const {
@@ -72,11 +72,14 @@ std::string Metrics::prometheus_text(int64_t queue_depth) const {
   for (const auto& [route, histogram] : latency_) {
     out += histogram.text("qkv_request_duration_seconds", fmt::format("route=\"{}\",", route));
   }
-  out += header("qkv_batch_texts", "histogram", "Texts per decoding batch.");
+  out +=
+      header("qkv_batch_texts",
+             "histogram",
+             "Texts decoded together (from one or more requests; sorted by length and decoded in "
+             "batches of --max-batch-tokens).");
   out += batch_texts_.text("qkv_batch_texts", "");
-  out += header(
-      "qkv_batch_padded_tokens", "histogram", "Padded source tokens x beam per decoding batch.");
-  out += batch_tokens_.text("qkv_batch_padded_tokens", "");
+  out += header("qkv_batch_tokens", "histogram", "Source tokens x beam decoded together.");
+  out += batch_tokens_.text("qkv_batch_tokens", "");
   out += header("qkv_queue_depth", "gauge", "Requests waiting for a decoding batch.");
   out += fmt::format("qkv_queue_depth {}\n", queue_depth);
   return out;

@@ -35,8 +35,8 @@ class Metrics {
   Metrics();
   /// One answered request: its route, status and time from arrival to answer.
   void observe_request(const std::string& route, int status, double seconds);
-  /// One decoding batch: texts in it and padded source tokens x beam.
-  void observe_batch(int64_t texts, int64_t padded_tokens);
+  /// One gathered batch: texts in it and source tokens x beam.
+  void observe_batch(int64_t texts, int64_t tokens);
   /// The exposition text; `queue_depth` is read at the time of the scrape.
   std::string prometheus_text(int64_t queue_depth) const;
 

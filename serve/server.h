@@ -13,7 +13,7 @@ namespace qkv {
 struct ServeOptions {
   std::string host = "127.0.0.1";    // loopback only unless asked
   int port = 8080;                   // 0: any free port (the log line names it)
-  int64_t max_batch_tokens = 4096;   // padded source tokens x beam per decoding batch
+  int64_t max_batch_tokens = 1024;   // padded source tokens x beam per decoding batch (README)
   int64_t max_wait_ms = 5;           // longest a request waits for others to join its batch
   int64_t max_queue = 128;           // requests waiting for the model; more are answered 503
   double timeout_s = 30;             // a request not answered by then is answered 504

@@ -86,9 +86,11 @@ TEST(Batcher, DifferentSearchSettingsNeverShareABatch) {
 TEST(Batcher, ABigRequestDoesNotStarveASmallOne) {
   FakeModel model;
   model.delay = 100ms;
-  // Budget 8 padded tokens: 4 texts of 1 character (+ eos = 2 tokens each) per batch. The big
+  // Budget 8 tokens: 4 texts of 1 character (+ eos = 2 tokens each) per batch. The big
   // request fills the first batch at once; the small one arrives while it is decoded.
-  Batcher batcher(model.decode(), count(), waiting(200ms, 8), nullptr);
+  BatcherOptions options = waiting(200ms, 8);
+  options.gather_batches = 1;
+  Batcher batcher(model.decode(), count(), options, nullptr);
   auto big = batcher.submit(std::vector<std::string>(10, "x"), beam(1));
   std::this_thread::sleep_for(30ms);
   auto small = batcher.submit({"y"}, beam(1));

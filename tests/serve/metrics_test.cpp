@@ -33,7 +33,7 @@ TEST(Metrics, ExpositionNamesEveryFamilyWithItsType) {
   EXPECT_THAT(text, HasSubstr("# TYPE qkv_request_duration_seconds histogram\n"));
   EXPECT_THAT(text, HasSubstr("qkv_request_duration_seconds_count{route=\"/v1/translate\"} 2\n"));
   EXPECT_THAT(text, HasSubstr("qkv_batch_texts_sum 3\n"));
-  EXPECT_THAT(text, HasSubstr("qkv_batch_padded_tokens_bucket{le=\"64\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("qkv_batch_tokens_bucket{le=\"64\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("# TYPE qkv_queue_depth gauge\nqkv_queue_depth 7\n"));
 }
 

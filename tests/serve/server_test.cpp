@@ -151,6 +151,29 @@ TEST_F(Serve, ModelHealthMetricsAndPage) {
   EXPECT_THAT(metrics, HasSubstr("qkv_queue_depth 0"));
 }
 
+TEST_F(Serve, LongInputIsTruncatedAndSaysSoAndCorsOnlyWhenAsked) {
+  ServerProcess server({"--model", run_, "--cors", "http://localhost:3000"});
+  std::string longest;
+  for (int i = 0; i < 700; ++i) longest += "house ";
+  const auto cut =
+      post(server.port(), "/v1/translate", json{{"text", longest}, {"max_len", 5}}.dump());
+  ASSERT_EQ(cut->status, 200) << cut->body;
+  const json answer = json::parse(cut->body);
+  EXPECT_EQ(answer["truncated"], true);
+  EXPECT_THAT(answer["warning"].get<std::string>(), HasSubstr("translated its first"));
+  const auto maps =
+      post(server.port(), "/v1/attention", json{{"text", longest}, {"max_len", 5}}.dump());
+  ASSERT_EQ(maps->status, 200);
+  EXPECT_THAT(maps->get_header_value("X-Qkv-Warning"), HasSubstr("its first"));
+  // --cors: the origin is allowed, and the browser's preflight is answered.
+  EXPECT_EQ(cut->get_header_value("Access-Control-Allow-Origin"), "http://localhost:3000");
+  httplib::Client client("127.0.0.1", server.port());
+  const auto preflight = client.Options("/v1/translate");
+  ASSERT_TRUE(preflight);
+  EXPECT_EQ(preflight->status, 204);
+  EXPECT_EQ(preflight->get_header_value("Access-Control-Allow-Methods"), "POST");
+}
+
 // Status and the field named in {"error": ...}.
 void expect_error(const httplib::Result& res, int status, const std::string& message) {
   ASSERT_TRUE(res) << httplib::to_string(res.error());
