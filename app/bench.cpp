@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 
 #include "app/process_settings.h"
@@ -17,6 +19,8 @@
 #include "inference/loaded_run.h"
 #include "inference/translator.h"
 #include "model/device.h"
+#include "model/linear.h"
+#include "model/precision.h"
 #include "model/search.h"
 #include "model/transformer.h"
 #include "train/loss.h"
@@ -104,7 +108,7 @@ nlohmann::ordered_json environment(const BenchOptions& a, int64_t threads, torch
   return env;
 }
 
-nlohmann::ordered_json run_train(const BenchOptions& a, torch::Device device) {
+nlohmann::ordered_json run_train(const BenchOptions& a, torch::Device device, Precision precision) {
   Transformer model(model_config(a), a.vocab, /*pad_id=*/0);
   model->to(device);
   model->train();
@@ -119,8 +123,10 @@ nlohmann::ordered_json run_train(const BenchOptions& a, torch::Device device) {
     const auto tgt = torch::randint(1, a.vocab, {a.batch, a.tgt_len + 1}, torch::kInt64).to(device);
     const double seconds = seconds_of(
         [&] {
+          std::optional<ScopedGemmPrecision> gemms(std::in_place, precision, device);
           const auto logits = model->forward(src, tgt.slice(1, 0, a.tgt_len));
           const auto loss = label_smoothed_loss(logits, tgt.slice(1, 1), 0.1, /*pad_id=*/0);
+          gemms.reset();  // backward follows the casts
           const auto mean = loss.smoothed_sum / static_cast<double>(a.batch * a.tgt_len);
           adam.zero_grad();
           mean.backward();
@@ -152,10 +158,14 @@ nlohmann::ordered_json run_train(const BenchOptions& a, torch::Device device) {
 // greedy: KV-cached greedy search (qkv's own decoding); beam: beam search with `beam` beams.
 // The length limit is exactly max_len tokens; a sentence may end earlier on EOS (rare with
 // random weights), and the JSON reports the tokens actually generated.
-nlohmann::ordered_json run_decode(const BenchOptions& a, bool beam, torch::Device device) {
+nlohmann::ordered_json run_decode(const BenchOptions& a,
+                                  bool beam,
+                                  torch::Device device,
+                                  Precision precision) {
   Transformer model(model_config(a), a.vocab, /*pad_id=*/0);
   model->to(device);
   model->eval();
+  model->pack_for_decoding(precision);
   const double n_enc = static_cast<double>(count(model->encoder()));
   const double n_dec = static_cast<double>(count(model->decoder()));
   // The peer's source has no padding and no EOS: random ids in [1, V).
@@ -210,7 +220,8 @@ nlohmann::ordered_json time_op(const std::function<void()>& fn,
           {"reps", times.size()}};
 }
 
-nlohmann::ordered_json run_gemm(const BenchOptions& a, torch::Device device) {
+// The model's GEMM shapes as the model runs them in `precision` (PackedLinear: casts included).
+nlohmann::ordered_json run_gemm(const BenchOptions& a, torch::Device device, Precision precision) {
   nlohmann::ordered_json r;
   r["mode"] = "gemm";
   const auto on = torch::TensorOptions().device(device);
@@ -220,21 +231,22 @@ nlohmann::ordered_json run_gemm(const BenchOptions& a, torch::Device device) {
   const std::vector<std::tuple<std::string, int64_t, int64_t>> shapes = {
       {"ffn_up", d, a.d_ff}, {"ffn_down", a.d_ff, d}, {"qkv", d, 3 * d}, {"logits", d, a.vocab}};
   for (const auto& [name, k, n] : shapes) {
-    const auto input = torch::randn({M, k}, on), weight = torch::randn({n, k}, on),
-               bias = torch::randn({n}, on);
+    const auto input = torch::randn({M, k}, on);
+    const PackedLinear layer(torch::randn({n, k}, on), torch::randn({n}, on), precision);
     r["linear_" + name + "_" + std::to_string(M) + "x" + std::to_string(k) + "x" +
-      std::to_string(n)] =
-        time_op(
-            [&] { torch::nn::functional::linear(input, weight, bias); }, 2.0 * M * k * n, device);
+      std::to_string(n)] = time_op([&] { layer(input); }, 2.0 * M * k * n, device);
   }
   return r;
 }
 
 // translate: a trained run end to end on real sentences: tokenizer, batching (sorted by
 // length), KV-cached greedy or beam search, detokenising; `runs` passes, median reported.
-nlohmann::ordered_json run_translate(const BenchOptions& a, torch::Device device) {
+nlohmann::ordered_json run_translate(const BenchOptions& a,
+                                     torch::Device device,
+                                     Precision precision) {
   if (a.model.empty()) throw std::invalid_argument("bench translate: --model RUN_DIR is required");
   LoadedRun loaded = load_run(a.model, "best", device);
+  loaded.model->pack_for_decoding(precision);
   std::string input = a.input;
   if (input.empty()) {
     const PreparedCorpus corpus = find_or_prepare_corpus(loaded.config.data);
@@ -299,19 +311,25 @@ std::string run_benchmark(const std::string& mode, const BenchOptions& a) {
   torch::manual_seed(static_cast<uint64_t>(a.seed));
   nlohmann::ordered_json result;
   const torch::Device device = resolve_device_flag(a.device);
+  const ResolvedPrecision precision =
+      resolve_precision_flag(a.precision, device, /*for_training=*/mode == "train");
+  if (precision.slow) std::cerr << "[bench] warning: " << precision.reason << "\n";
+  const Precision p = precision.precision;
   if (mode == "train")
-    result = run_train(a, device);
+    result = run_train(a, device, p);
   else if (mode == "greedy")
-    result = run_decode(a, false, device);
+    result = run_decode(a, false, device, p);
   else if (mode == "beam")
-    result = run_decode(a, true, device);
+    result = run_decode(a, true, device, p);
   else if (mode == "gemm")
-    result = run_gemm(a, device);
+    result = run_gemm(a, device, p);
   else if (mode == "translate")
-    result = run_translate(a, device);
+    result = run_translate(a, device, p);
   else
     throw std::invalid_argument("bench: unknown mode '" + mode +
                                 "' (train, greedy, beam, gemm, translate)");
+  result["precision"] = precision_name(p);
+  result["cpu_flags"] = cpu_precision_support().flags();
   const nlohmann::ordered_json env = environment(a, threads, device);
   for (const auto& item : env.items()) result[item.key()] = item.value();
   if (mode == "translate") result.erase("config");  // the run's own model, not the shape flags

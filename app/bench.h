@@ -27,7 +27,8 @@ struct BenchOptions {
   int64_t seed = 0;
   std::string model;  // translate: run directory
   std::string input;  // translate: source sentences, one per line (default: the run's test split)
-  std::string device = "auto";  // auto | cpu | cuda | cuda:N (model/device.h)
+  std::string device = "auto";     // auto | cpu | cuda | cuda:N (model/device.h)
+  std::string precision = "fp32";  // auto | fp32 | bf16 | int8 (model/precision.h)
 };
 
 /// Runs `mode` (train | greedy | beam | gemm | translate) and returns one JSON object as text.

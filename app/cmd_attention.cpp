@@ -137,7 +137,7 @@ void run(const AttentionCommand& c) {
     throw std::invalid_argument("--align-layer: needs --align or --show");
   }
   // 2. Load the run; collect every map of every sentence.
-  LoadedRun loaded = load_run(c.decode.model, c.decode.checkpoint, decode_device(c.decode));
+  LoadedRun loaded = load_decoding_run(c.decode);
   const bool projections = !c.out.empty() && needs_projections(formats);
   const std::vector<SentenceAttention> collected = collect(c, sentences, loaded, projections);
   // 3. Alignments and tables on stdout; 4. files.

@@ -40,6 +40,9 @@ void add_bench_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", o->seed)->capture_default_str();
   cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option(
+         "--precision", o->precision, "auto, fp32, bf16 or int8 (int8: decoding modes only)")
+      ->capture_default_str();
   // serve: a load generator for a running `qkv serve` (app/bench_serve.h).
   auto s = std::make_shared<ServeBenchOptions>();
   cmd->add_option("--url", s->url, "serve: the server")->capture_default_str();

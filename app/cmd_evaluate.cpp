@@ -75,7 +75,7 @@ void print_scores(const Evaluation& e, const TranslateOptions& options, const Lo
 }
 
 void run(const EvaluateCommand& c) {
-  LoadedRun loaded = load_run(c.decode.model, c.decode.checkpoint, decode_device(c.decode));
+  LoadedRun loaded = load_decoding_run(c.decode);
   const TranslateOptions options = translate_options(c.decode, loaded.config);
   const TestSet set = test_set(c, loaded);
   Translator translator(loaded.model, *loaded.tokenizer);

@@ -143,7 +143,7 @@ void translate_stream(const TranslateCommand& c,
 }
 
 void run(const TranslateCommand& c) {
-  LoadedRun loaded = load_run(c.decode.model, c.decode.checkpoint, decode_device(c.decode));
+  LoadedRun loaded = load_decoding_run(c.decode);
   TranslateOptions options = translate_options(c.decode, loaded.config);
   options.n_best = c.n_best;
   check_request_limits(options, loaded.config.model.max_positions, kCliLimitNames);

@@ -2,9 +2,11 @@
 #include "app/decode_flags.h"
 
 #include <CLI/CLI.hpp>
+#include <iostream>
 #include <stdexcept>
 
 #include "inference/request_limits.h"
+#include "model/precision.h"
 #include "train/enum_names.h"
 
 namespace qkv {
@@ -28,9 +30,23 @@ void add_decode_flags(CLI::App& cmd, DecodeFlags& flags) {
       ->capture_default_str();
   cmd.add_option("--device", flags.device, std::string("Where to run: ") + kDeviceChoices)
       ->capture_default_str();
+  cmd.add_option("--precision",
+                 flags.precision,
+                 "GEMM precision: auto (bf16 where the CPU has it natively), fp32, bf16 or int8")
+      ->capture_default_str();
 }
 
 torch::Device decode_device(const DecodeFlags& flags) { return resolve_device_flag(flags.device); }
+
+LoadedRun load_decoding_run(const DecodeFlags& flags) {
+  const torch::Device device = decode_device(flags);
+  const ResolvedPrecision precision =
+      resolve_precision_flag(flags.precision, device, /*for_training=*/false);
+  if (precision.slow) std::cerr << "qkv: warning: " << precision.reason << "\n";
+  LoadedRun loaded = load_run(flags.model, flags.checkpoint, device);
+  loaded.model->pack_for_decoding(precision.precision);
+  return loaded;
+}
 
 TranslateOptions translate_options(const DecodeFlags& flags, const ExperimentConfig& config) {
   TranslateOptions options;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "inference/loaded_run.h"
 #include "inference/translator.h"
 #include "model/device.h"
 #include "train/experiment_config.h"
@@ -23,16 +24,22 @@ struct DecodeFlags {
   std::optional<std::string> length_penalty_type;  // --length-penalty-type: gnmt | average
   std::optional<int64_t> max_len;
   int64_t max_tokens = 4096;
-  std::string device = "auto";  // auto | cpu | cuda | cuda:N (model/device.h)
+  std::string device = "auto";     // auto | cpu | cuda | cuda:N (model/device.h)
+  std::string precision = "fp32";  // auto | fp32 | bf16 | int8 (model/precision.h)
 };
 
 /// Adds --model, --checkpoint, --beam, --length-penalty, --length-penalty-type, --max-len,
-/// --max-tokens and --device to `cmd`.
+/// --max-tokens, --device and --precision to `cmd`.
 void add_decode_flags(CLI::App& cmd, DecodeFlags& flags);
 
 /// The device --device means here; throws std::invalid_argument for a bad spelling and
 /// std::runtime_error when it names a CUDA device that is not usable (one line each).
 torch::Device decode_device(const DecodeFlags& flags);
+
+/// The run of --model and --checkpoint loaded onto --device, its GEMM weights packed for
+/// --precision (model/linear.h); a precision the CPU lacks native support for is one warning
+/// line on stderr. Throws like load_run and resolve_precision_flag.
+LoadedRun load_decoding_run(const DecodeFlags& flags);
 
 /// The run's decode config with the flags applied; throws std::invalid_argument naming the
 /// flag for a bad value (e.g. "--beam: must be at least 1, got 0").

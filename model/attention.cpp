@@ -38,10 +38,10 @@ MultiHeadAttentionImpl::MultiHeadAttentionImpl(const MultiHeadAttentionOptions& 
                                 std::to_string(options.d_model) + " (both > 0)");
   }
   const int64_t d = options.d_model;
-  query_proj_ = register_module("query_proj", torch::nn::Linear(d, d));
-  key_proj_ = register_module("key_proj", torch::nn::Linear(d, d));
-  value_proj_ = register_module("value_proj", torch::nn::Linear(d, d));
-  output_proj_ = register_module("output_proj", torch::nn::Linear(d, d));
+  query_proj_ = register_module("query_proj", Linear(d, d));
+  key_proj_ = register_module("key_proj", Linear(d, d));
+  value_proj_ = register_module("value_proj", Linear(d, d));
+  output_proj_ = register_module("output_proj", Linear(d, d));
 }
 
 void MultiHeadAttentionImpl::set_recorder(AttentionRecorder* recorder, std::string site) {
@@ -75,10 +75,10 @@ KeyValue MultiHeadAttentionImpl::project_key_value(const torch::Tensor& key,
               value.sizes());
   if (options_.fuse_projections && key.is_same(value)) {
     // One GEMM against [W_k; W_v] instead of two; chunk() returns views, no copies.
-    auto weight = torch::cat({key_proj_->weight, value_proj_->weight});  // [2D, D]
-    auto bias = torch::cat({key_proj_->bias, value_proj_->bias});        // [2D]
-    auto kv = torch::linear(key, weight, bias).chunk(2, /*dim=*/-1);     // 2 x [B, Tk, D]
-    return {split_heads(kv[0]), split_heads(kv[1])};                     // [B, H, Tk, Dh]
+    auto kv =
+        (packed_kv_ ? (*packed_kv_)(key) : dense(key, stacked_weight(false), stacked_bias(false)))
+            .chunk(2, /*dim=*/-1);                    // 2 x [B, Tk, D]
+    return {split_heads(kv[0]), split_heads(kv[1])};  // [B, H, Tk, Dh]
   }
   return {split_heads(key_proj_(key)), split_heads(value_proj_(value))};  // [B, H, Tk, Dh]
 }
@@ -88,10 +88,30 @@ std::pair<torch::Tensor, KeyValue> MultiHeadAttentionImpl::project_self(const to
     return {project_query(x), project_key_value(x, x)};
   }
   // One GEMM against [W_q; W_k; W_v] instead of three; chunk() returns views, no copies.
-  auto weight = torch::cat({query_proj_->weight, key_proj_->weight, value_proj_->weight});
-  auto bias = torch::cat({query_proj_->bias, key_proj_->bias, value_proj_->bias});  // [3D]
-  auto qkv = torch::linear(x, weight, bias).chunk(3, /*dim=*/-1);                   // 3 x [B, T, D]
-  return {split_heads(qkv[0]), {split_heads(qkv[1]), split_heads(qkv[2])}};         // [B, H, T, Dh]
+  auto qkv = (packed_qkv_ ? (*packed_qkv_)(x) : dense(x, stacked_weight(true), stacked_bias(true)))
+                 .chunk(3, /*dim=*/-1);                                      // 3 x [B, T, D]
+  return {split_heads(qkv[0]), {split_heads(qkv[1]), split_heads(qkv[2])}};  // [B, H, T, Dh]
+}
+
+torch::Tensor MultiHeadAttentionImpl::stacked_weight(bool with_query) const {
+  if (!with_query) return torch::cat({key_proj_->weight, value_proj_->weight});      // [2D, D]
+  return torch::cat({query_proj_->weight, key_proj_->weight, value_proj_->weight});  // [3D, D]
+}
+
+torch::Tensor MultiHeadAttentionImpl::stacked_bias(bool with_query) const {
+  if (!with_query) return torch::cat({key_proj_->bias, value_proj_->bias});    // [2D]
+  return torch::cat({query_proj_->bias, key_proj_->bias, value_proj_->bias});  // [3D]
+}
+
+void MultiHeadAttentionImpl::pack_fused_projections(Precision precision) {
+  torch::NoGradGuard no_grad;
+  packed_qkv_.emplace(stacked_weight(true), stacked_bias(true), precision);
+  packed_kv_.emplace(stacked_weight(false), stacked_bias(false), precision);
+}
+
+void MultiHeadAttentionImpl::unpack_fused_projections() {
+  packed_qkv_.reset();
+  packed_kv_.reset();
 }
 
 namespace {

@@ -18,10 +18,12 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "model/kv_cache.h"
+#include "model/linear.h"
 
 namespace qkv {
 
@@ -85,11 +87,17 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
   /// Attaches (or, with nullptr, detaches) a recorder; calls are recorded under `site`.
   void set_recorder(AttentionRecorder* recorder, std::string site);
 
+  /// Packs the fused [W_q; W_k; W_v] and [W_k; W_v] for decoding in `precision` (linear.h);
+  /// the four Linear modules are packed by their owner's walk over all modules
+  /// (TransformerImpl::pack_for_decoding). unpack_fused_projections() undoes it.
+  void pack_fused_projections(Precision precision);
+  void unpack_fused_projections();
+
   const MultiHeadAttentionOptions& options() const { return options_; }
-  torch::nn::Linear& query_proj() { return query_proj_; }
-  torch::nn::Linear& key_proj() { return key_proj_; }
-  torch::nn::Linear& value_proj() { return value_proj_; }
-  torch::nn::Linear& output_proj() { return output_proj_; }
+  Linear& query_proj() { return query_proj_; }
+  Linear& key_proj() { return key_proj_; }
+  Linear& value_proj() { return value_proj_; }
+  Linear& output_proj() { return output_proj_; }
 
  private:
   torch::Tensor split_heads(const torch::Tensor& x) const;  // [B, T, D] -> [B, H, T, Dh]
@@ -97,6 +105,9 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
   torch::Tensor project_query(const torch::Tensor& query);  // [B, T, D] -> [B, H, T, Dh]
   // Self-attention projections of x [B, T, D]: q and {k, v}, each [B, H, T, Dh].
   std::pair<torch::Tensor, KeyValue> project_self(const torch::Tensor& x);
+  // [W_q; W_k; W_v] [3D, D] and [b_q; b_k; b_v] [3D], or without the query's: [2D, D], [2D].
+  torch::Tensor stacked_weight(bool with_query) const;
+  torch::Tensor stacked_bias(bool with_query) const;
   // Attention of q [B, H, Tq, Dh] over kv [B, H, Tk, Dh], output projection included:
   // [B, Tq, D]. attend() is the reference maths; attend_fused() the same through the kernel.
   torch::Tensor attend(const torch::Tensor& q, const KeyValue& kv, const torch::Tensor& keep_mask);
@@ -105,11 +116,13 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
                              const torch::Tensor& keep_mask);
 
   MultiHeadAttentionOptions options_;
-  torch::nn::Linear query_proj_{nullptr};
-  torch::nn::Linear key_proj_{nullptr};
-  torch::nn::Linear value_proj_{nullptr};
-  torch::nn::Linear output_proj_{nullptr};
-  AttentionRecorder* recorder_ = nullptr;  // not owned; null = recording off
+  Linear query_proj_{nullptr};
+  Linear key_proj_{nullptr};
+  Linear value_proj_{nullptr};
+  Linear output_proj_{nullptr};
+  std::optional<PackedLinear> packed_qkv_;  // [W_q; W_k; W_v] while packed for decoding
+  std::optional<PackedLinear> packed_kv_;   // [W_k; W_v] while packed for decoding
+  AttentionRecorder* recorder_ = nullptr;   // not owned; null = recording off
   std::string site_;
 };
 TORCH_MODULE(MultiHeadAttention);

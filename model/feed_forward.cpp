@@ -13,8 +13,8 @@ FeedForwardImpl::FeedForwardImpl(const FeedForwardOptions& options) : options_(o
     throw std::invalid_argument("FeedForward: d_model (" + std::to_string(options.d_model) +
                                 ") and d_ff (" + std::to_string(options.d_ff) + ") must be > 0");
   }
-  up_proj_ = register_module("up_proj", torch::nn::Linear(options.d_model, options.d_ff));
-  down_proj_ = register_module("down_proj", torch::nn::Linear(options.d_ff, options.d_model));
+  up_proj_ = register_module("up_proj", Linear(options.d_model, options.d_ff));
+  down_proj_ = register_module("down_proj", Linear(options.d_ff, options.d_model));
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {

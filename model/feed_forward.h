@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "model/linear.h"
+
 namespace qkv {
 
 struct FeedForwardOptions {
@@ -22,13 +24,13 @@ class FeedForwardImpl : public torch::nn::Module {
   /// x [B, T, D] -> [B, T, D].
   torch::Tensor forward(const torch::Tensor& x);
 
-  torch::nn::Linear& up_proj() { return up_proj_; }
-  torch::nn::Linear& down_proj() { return down_proj_; }
+  Linear& up_proj() { return up_proj_; }
+  Linear& down_proj() { return down_proj_; }
 
  private:
   FeedForwardOptions options_;
-  torch::nn::Linear up_proj_{nullptr};
-  torch::nn::Linear down_proj_{nullptr};
+  Linear up_proj_{nullptr};
+  Linear down_proj_{nullptr};
 };
 TORCH_MODULE(FeedForward);
 

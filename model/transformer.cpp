@@ -83,7 +83,7 @@ TransformerImpl::TransformerImpl(const ModelConfig& config, int64_t vocab_size, 
   encoder_ = register_module("encoder", Encoder(layers, config.encoder_layers));
   decoder_ = register_module("decoder", Decoder(layers, config.decoder_layers));
   if (!config.tie_embeddings) {
-    output_proj_ = register_module("output_proj", torch::nn::Linear(d, vocab_size));
+    output_proj_ = register_module("output_proj", Linear(d, vocab_size));
   }
   initialise_parameters();
 }
@@ -137,10 +137,39 @@ torch::Tensor TransformerImpl::forward(const torch::Tensor& src, const torch::Te
 }
 
 torch::Tensor TransformerImpl::logits(const torch::Tensor& hidden) {
-  if (output_proj_.is_empty()) {
-    return torch::linear(hidden, target_embedding_->weight);  // tied: [..., V], no bias
+  if (!output_proj_.is_empty()) return output_proj_(hidden);  // [..., V]
+  if (packed_tied_logits_) return (*packed_tied_logits_)(hidden);
+  return dense(hidden, target_embedding_->weight, torch::Tensor());  // tied: [..., V], no bias
+}
+
+void TransformerImpl::pack_for_decoding(Precision precision) {
+  torch::NoGradGuard no_grad;
+  for (const auto& module : modules(/*include_self=*/false)) {
+    if (auto* layer = module->as<LinearImpl>()) layer->pack(precision);
+    if (auto* attention = module->as<MultiHeadAttentionImpl>()) {
+      attention->pack_fused_projections(precision);
+    }
   }
-  return output_proj_(hidden);  // [..., V]
+  if (output_proj_.is_empty()) {
+    packed_tied_logits_.emplace(target_embedding_->weight, torch::Tensor(), precision);
+  }
+  packed_precision_ = precision;
+}
+
+void TransformerImpl::unpack() {
+  for (const auto& module : modules(/*include_self=*/false)) {
+    if (auto* layer = module->as<LinearImpl>()) layer->unpack();
+    if (auto* attention = module->as<MultiHeadAttentionImpl>()) {
+      attention->unpack_fused_projections();
+    }
+  }
+  packed_tied_logits_.reset();
+  packed_precision_.reset();
+}
+
+void TransformerImpl::train(bool on) {
+  if (on) unpack();
+  torch::nn::Module::train(on);
 }
 
 DecoderState TransformerImpl::start_decoding(const torch::Tensor& memory,

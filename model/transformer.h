@@ -35,12 +35,14 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <optional>
 
 #include "model/attention_recorder.h"
 #include "model/config.h"
 #include "model/decoder.h"
 #include "model/embedding.h"
 #include "model/encoder.h"
+#include "model/linear.h"
 
 namespace qkv {
 
@@ -89,6 +91,17 @@ class TransformerImpl : public torch::nn::Module {
   /// AttentionRecordingScope for the exception-safe way.
   void set_recorder(AttentionRecorder* recorder);
 
+  /// Converts the weights of every large GEMM (projections, feed-forward, output layer) once
+  /// for decoding in `precision` (fp32, bf16 or int8; model/linear.h) and uses them until
+  /// unpack() or train(). fp32 packing only caches the fused projection weights: same numbers.
+  void pack_for_decoding(Precision precision);
+  /// Back to the live float32 weights.
+  void unpack();
+  /// The precision of pack_for_decoding() in force, if any.
+  std::optional<Precision> packed_precision() const { return packed_precision_; }
+  /// train(true) unpacks first: training changes the weights the packs were made from.
+  void train(bool on = true) override;
+
   const ModelConfig& config() const { return config_; }
   int64_t vocab_size() const { return vocab_size_; }
   int64_t pad_id() const { return pad_id_; }
@@ -108,7 +121,9 @@ class TransformerImpl : public torch::nn::Module {
   PositionalEncoding positions_{nullptr};
   Encoder encoder_{nullptr};
   Decoder decoder_{nullptr};
-  torch::nn::Linear output_proj_{nullptr};  // untied only; tied uses the embedding matrix
+  Linear output_proj_{nullptr};                     // untied only; tied uses the embedding matrix
+  std::optional<PackedLinear> packed_tied_logits_;  // tied: the embedding matrix, packed
+  std::optional<Precision> packed_precision_;
 };
 TORCH_MODULE(Transformer);
 

@@ -9,17 +9,12 @@
 #include <vector>
 
 #include "model/device.h"
+#include "model/precision.h"
 
 namespace qkv {
 
 // Each enum's YAML spelling is its enum_names() table, the only place the names are written
 // (train/enum_names.h reads them).
-
-/// train.precision: the dtype autocast lowers the large matrix products to (CUDA only so far).
-enum class Precision { kFp32, kBf16 };
-constexpr std::array<std::pair<Precision, const char*>, 2> enum_names(Precision) {
-  return {{{Precision::kFp32, "fp32"}, {Precision::kBf16, "bf16"}}};
-}
 
 /// train.schedule: the learning-rate curve after warmup (train/schedule.h).
 enum class ScheduleKind { kNoam, kConstant, kLinear };
@@ -44,7 +39,7 @@ constexpr std::array<std::pair<LengthPenaltyType, const char*>, 2> enum_names(Le
 struct TrainConfig {
   int64_t seed = 1;                        // seeds weights, dropout and data order
   DeviceChoice device;                     // auto | cpu | cuda | cuda:N (model/device.h)
-  Precision precision = Precision::kFp32;  // fp32 | bf16 (autocast, CUDA)
+  Precision precision = Precision::kFp32;  // auto | fp32 | bf16 (model/precision.h)
   int64_t threads = 0;                     // torch intra-op threads; 0 = qkv's measured default
   int64_t max_steps = 20000;               // stop after this many optimiser steps (0 = no limit)
   int64_t max_epochs = 0;                  // stop after this many epochs (0 = no limit)
@@ -77,7 +72,8 @@ struct TrainConfig {
       "auto | cpu | cuda | cuda:N (auto: CUDA when LibTorch and the machine have it)");
     v("precision",
       precision,
-      "fp32 | bf16: autocast to bfloat16 for the matrix products (CUDA only)");
+      "auto | fp32 | bf16: bfloat16 for the large matrix products (auto: bf16 where the CPU "
+      "has native bf16, fp32 elsewhere)");
     v("threads", threads, "torch intra-op threads; 0 = qkv's measured default for this machine");
     v("max_steps", max_steps, "stop after this many optimiser steps (0 = no limit)");
     v("max_epochs", max_epochs, "stop after this many epochs (0 = no limit)");

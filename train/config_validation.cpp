@@ -143,6 +143,9 @@ void validate_train(const TrainConfig& t, const Validator& check) {
   validate_optimiser(t, check);
   check.require(t.log_every > 0, "train.log_every", "must be positive");
   check.require(t.validate_every > 0, "train.validate_every", "must be positive");
+  check.require(t.precision != Precision::kInt8,
+                "train.precision",
+                "int8 is for decoding (--precision int8); use auto, fp32 or bf16");
   check.require(t.valid_max_sentences >= 0, "train.valid_max_sentences", "must not be negative");
   check.require(t.patience >= 0, "train.patience", "must not be negative (0 = off)");
   check.require(t.keep_last >= 1, "train.keep_last", "must be at least 1");

@@ -27,6 +27,8 @@
 #include "data/tokenizer.h"
 #include "inference/translator.h"
 #include "model/device.h"
+#include "model/linear.h"
+#include "model/precision.h"
 #include "model/transformer.h"
 #include "train/checkpoint/checkpoint.h"
 #include "train/enum_names.h"
@@ -114,16 +116,14 @@ class NewRunDirGuard {
   bool created_;
 };
 
-// train.device resolved (auto: what this LibTorch build has), checked against train.precision.
+// train.device resolved (auto: what this LibTorch build has).
 torch::Device training_device(const TrainConfig& tc) {
-  const torch::Device device = resolve_device(tc.device, "train.device");
-  if (tc.precision == Precision::kBf16 && !device.is_cuda()) {
-    throw std::runtime_error(
-        "train.precision: bf16 autocast is for CUDA devices so far, and "
-        "train.device is " +
-        device.str() + "; use fp32");
-  }
-  return device;
+  return resolve_device(tc.device, "train.device");
+}
+
+// train.precision resolved on that device (auto: bf16 where the CPU has native bf16).
+ResolvedPrecision training_precision(const TrainConfig& tc, torch::Device device) {
+  return resolve_precision(tc.precision, device, "train.precision", /*for_training=*/true);
 }
 
 // Higher is better for every metric qkv keeps "best" by.
@@ -196,7 +196,8 @@ class Trainer {
         tc_(config.train),
         options_(options),
         run_(options.run_dir),
-        device_(training_device(tc_)) {}
+        device_(training_device(tc_)),
+        precision_(training_precision(tc_, device_)) {}
 
   TrainSummary run() {
     prepare();
@@ -222,6 +223,7 @@ class Trainer {
   void restore();
   std::string stop_reason() const;
   StepResult train_step();
+  TokenLoss forward_loss(const Batch& batch);
   void log_step(double lr);
   void validate_and_save();
   fs::path save(const char* why);
@@ -234,6 +236,7 @@ class Trainer {
   const TrainOptions& options_;
   const RunDir run_;
   const torch::Device device_;
+  const ResolvedPrecision precision_;
 
   std::optional<Checkpoint> resume_from_;
   std::optional<NewRunDirGuard> guard_;
@@ -370,12 +373,16 @@ void Trainer::restore() {
     }
     resume_from_.reset();  // free the copy of the weights
   }
-  spdlog::info("[train] {} parameters, {} torch threads, {} batches per epoch, device {}, {}",
+  spdlog::info("[train] {} parameters, {} torch threads, {} batches per epoch, device {}",
                summary_.parameters,
                at::get_num_threads(),
                stream_->batches_per_epoch(),
-               device_.str(),
-               enum_name(tc_.precision));
+               device_.str());
+  if (precision_.slow) {
+    spdlog::warn("[train] {}", precision_.reason);
+  } else {
+    spdlog::info("[train] {}", precision_.reason);
+  }
   translator_ = std::make_unique<Translator>(model_, *tokenizer_);
   metrics_ = std::make_unique<MetricsLog>(run_.metrics(), state_.step);
   schedule_ = {tc_.schedule, tc_.learning_rate, tc_.warmup_steps, tc_.max_steps};
@@ -412,11 +419,7 @@ StepResult Trainer::train_step() {
   }
   for (const Batch& on_cpu : batches) {
     const Batch batch = to_device(on_cpu, device_);
-    std::optional<ScopedAutocast> autocast;  // forward and loss only; backward follows its casts
-    if (tc_.precision == Precision::kBf16) autocast.emplace(device_.type(), torch::kBFloat16);
-    const auto logits = model_->forward(batch.src, batch.tgt_in);  // [B, T, V]
-    const TokenLoss loss = label_smoothed_loss(logits, batch.tgt_out, tc_.label_smoothing, kPadId);
-    autocast.reset();
+    const TokenLoss loss = forward_loss(batch);
     // Normalise by the tokens of the whole step so accumulation equals one big batch.
     (loss.smoothed_sum / static_cast<double>(result.tokens)).backward();
     result.loss += loss.smoothed_sum.item<double>();
@@ -444,6 +447,14 @@ StepResult Trainer::train_step() {
   tokens_this_run_ += result.tokens;
   window_.tokens += result.tokens;
   return result;
+}
+
+// Forward and loss of one batch in train.precision (model/linear.h: bf16 GEMMs with float32
+// master weights); backward follows the casts.
+TokenLoss Trainer::forward_loss(const Batch& batch) {
+  ScopedGemmPrecision gemms(precision_.precision, device_);
+  const auto logits = model_->forward(batch.src, batch.tgt_in);  // [B, T, V]
+  return label_smoothed_loss(logits, batch.tgt_out, tc_.label_smoothing, kPadId);
 }
 
 // The progress line (every step on a terminal, every train.log_every steps otherwise) and,

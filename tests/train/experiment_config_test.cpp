@@ -113,6 +113,8 @@ TEST(ExperimentConfig, RangeAndChoiceErrors) {
   EXPECT_THAT(error_of("data:\n  corpus: files\n  train_source: a.en\n"),
               HasSubstr("data.train_target: is required when data.corpus is files"));
   EXPECT_THAT(error_of("decode:\n  beam_size: 0\n"), HasSubstr("test.yaml:2: decode.beam_size"));
+  EXPECT_THAT(error_of("train:\n  precision: int8\n"),
+              HasSubstr("test.yaml:2: train.precision: int8 is for decoding"));
 }
 
 TEST(ExperimentConfig, SyntaxErrorAndEmptyFile) {
@@ -177,7 +179,7 @@ TEST(ExperimentConfig, UnknownEnumValueNamesFileLineAndTheValidNames) {
   EXPECT_EQ(error_of("train:\n  device: tpu\n"),
             "test.yaml:2: train.device: 'tpu' is not one of: auto, cpu, cuda or cuda:N");
   EXPECT_EQ(error_of("train:\n  precision: fp16\n"),
-            "test.yaml:2: train.precision: 'fp16' is not one of: fp32, bf16");
+            "test.yaml:2: train.precision: 'fp16' is not one of: auto, fp32, bf16, int8");
   EXPECT_EQ(error_of("decode:\n  length_penalty_type: wu\n"),
             "test.yaml:2: decode.length_penalty_type: 'wu' is not one of: gnmt, average");
   EXPECT_EQ(error_of("data:\n  tokenizer: char\n"),
