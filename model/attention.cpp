@@ -49,6 +49,32 @@ void MultiHeadAttentionImpl::set_recorder(AttentionRecorder* recorder, std::stri
   site_ = std::move(site);
 }
 
+void MultiHeadAttentionImpl::set_heads_off(const std::vector<int64_t>& heads) {
+  if (heads.empty()) {
+    heads_off_ = torch::Tensor();
+    return;
+  }
+  auto off = torch::zeros({options_.num_heads}, torch::kBool);  // [H]
+  for (int64_t head : heads) {
+    if (head < 0 || head >= options_.num_heads) {
+      throw std::invalid_argument("MultiHeadAttention: head " + std::to_string(head) +
+                                  " is out of range [0, " + std::to_string(options_.num_heads) +
+                                  ")");
+    }
+    off[head] = true;
+  }
+  heads_off_ = off.to(output_proj_->weight.device());
+}
+
+torch::Tensor MultiHeadAttentionImpl::switch_off_heads(const torch::Tensor& x,
+                                                       int64_t head_dim) const {
+  if (!heads_off_.defined()) return x;
+  std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
+  shape[static_cast<size_t>(head_dim)] = options_.num_heads;
+  // masked_fill, not a multiply: exact zeros whatever the dtype, even where a head gave NaN.
+  return x.masked_fill(heads_off_.view(shape), 0.0);
+}
+
 torch::Tensor MultiHeadAttentionImpl::split_heads(const torch::Tensor& x) const {
   const int64_t heads = options_.num_heads;
   return x
@@ -171,12 +197,13 @@ torch::Tensor MultiHeadAttentionImpl::attend(const torch::Tensor& q,
     if (recorder_ == nullptr) {
       const double p = is_training() ? options_.dropout : 0.0;
       if (auto out = torch_compat::scaled_dot_product_attention(q, kv.k, kv.v, keep_mask, p)) {
-        return output_proj_(merge_heads(*out));  // [B, Tq, D]
+        return output_proj_(merge_heads(switch_off_heads(*out, /*head_dim=*/1)));  // [B, Tq, D]
       }
     }
     auto weights = attention_weights(q, kv.k, keep_mask);  // [B, H, Tq, Tk]
     auto dropped = apply_dropout(weights, options_.dropout, is_training());
-    auto head_outputs = torch::matmul(dropped, kv.v);  // [B, H, Tq, Dh]
+    auto head_outputs =
+        switch_off_heads(torch::matmul(dropped, kv.v), /*head_dim=*/1);  // [B, H, Tq, Dh]
     if (recorder_ != nullptr) {
       recorder_->record(site_, {weights, q, kv.k, kv.v, head_outputs});
     }
@@ -196,6 +223,12 @@ torch::Tensor MultiHeadAttentionImpl::attend_fused(const torch::Tensor& q,
                                  options_.dropout,
                                  is_training(),
                                  recorder_ != nullptr ? &weights : nullptr);  // [B, Tq, D]
+  if (heads_off_.defined()) {
+    const auto shape = merged.sizes().vec();
+    merged = switch_off_heads(merged.view({q.size(0), q.size(2), q.size(1), q.size(3)}),
+                              /*head_dim=*/2)  // [B, Tq, H, Dh]
+                 .view(shape);                 // [B, Tq, D]
+  }
   if (recorder_ != nullptr) {
     auto head_outputs = merged.view({q.size(0), q.size(2), q.size(1), q.size(3)})
                             .transpose(1, 2);  // [B, H, Tq, Dh]

@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "model/kv_cache.h"
 #include "model/linear.h"
@@ -87,6 +88,12 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
   /// Attaches (or, with nullptr, detaches) a recorder; calls are recorded under `site`.
   void set_recorder(AttentionRecorder* recorder, std::string site);
 
+  /// Switches off `heads` (each in [0, H)): their outputs are zeroed before the output
+  /// projection, in every forward path. Empty: all heads on, and no extra work at all. For
+  /// inference and teacher-forced scoring (head_mask.h); throws std::invalid_argument for a head
+  /// out of range. Call after moving the module to its device.
+  void set_heads_off(const std::vector<int64_t>& heads);
+
   /// Packs the fused [W_q; W_k; W_v] and [W_k; W_v] for decoding in `precision` (linear.h);
   /// the four Linear modules are packed by their owner's walk over all modules
   /// (TransformerImpl::pack_for_decoding). unpack_fused_projections() undoes it.
@@ -114,6 +121,8 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
   torch::Tensor attend_fused(const torch::Tensor& q,
                              const KeyValue& kv,
                              const torch::Tensor& keep_mask);
+  // x with the switched-off heads zeroed; its dimension `head_dim` is the H heads.
+  torch::Tensor switch_off_heads(const torch::Tensor& x, int64_t head_dim) const;
 
   MultiHeadAttentionOptions options_;
   Linear query_proj_{nullptr};
@@ -124,6 +133,7 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
   std::optional<PackedLinear> packed_kv_;   // [W_k; W_v] while packed for decoding
   AttentionRecorder* recorder_ = nullptr;   // not owned; null = recording off
   std::string site_;
+  torch::Tensor heads_off_;  // bool [H], true = switched off; undefined = all heads on
 };
 TORCH_MODULE(MultiHeadAttention);
 

@@ -192,6 +192,24 @@ void TransformerImpl::set_recorder(AttentionRecorder* recorder) {
   decoder_->set_recorder(recorder);
 }
 
+void TransformerImpl::set_head_mask(const HeadMask& mask) {
+  check_head_mask(mask, encoder_->num_layers(), decoder_->num_layers(), config_.num_heads);
+  const auto heads = [&](const std::string& site) {
+    const auto found = mask.heads_off.find(site);
+    return found == mask.heads_off.end() ? std::vector<int64_t>{} : found->second;
+  };
+  for (int64_t i = 0; i < encoder_->num_layers(); ++i) {
+    encoder_->layer(i).self_attn()->set_heads_off(
+        heads("encoder." + std::to_string(i) + ".self_attn"));
+  }
+  for (int64_t i = 0; i < decoder_->num_layers(); ++i) {
+    const std::string prefix = "decoder." + std::to_string(i);
+    decoder_->layer(i).self_attn()->set_heads_off(heads(prefix + ".self_attn"));
+    decoder_->layer(i).cross_attn()->set_heads_off(heads(prefix + ".cross_attn"));
+  }
+  head_mask_ = mask;
+}
+
 AttentionRecordingScope::AttentionRecordingScope(Transformer model, AttentionRecorder& recorder)
     : model_(std::move(model)) {
   model_->set_recorder(&recorder);

@@ -42,6 +42,7 @@
 #include "model/decoder.h"
 #include "model/embedding.h"
 #include "model/encoder.h"
+#include "model/head_mask.h"
 #include "model/linear.h"
 
 namespace qkv {
@@ -91,6 +92,14 @@ class TransformerImpl : public torch::nn::Module {
   /// AttentionRecordingScope for the exception-safe way.
   void set_recorder(AttentionRecorder* recorder);
 
+  /// Switches off the heads of `mask` in every forward path (encode, decode, decode_step, so
+  /// greedy and beam search alike), replacing the mask in force; an empty mask switches every
+  /// head back on. Throws std::invalid_argument (check_head_mask) before changing anything.
+  /// For inference and teacher-forced scoring; call after moving the model to its device.
+  void set_head_mask(const HeadMask& mask);
+  /// The mask in force (empty: every head on).
+  const HeadMask& head_mask() const { return head_mask_; }
+
   /// Converts the weights of every large GEMM (projections, feed-forward, output layer) once
   /// for decoding in `precision` (fp32, bf16 or int8; model/linear.h) and uses them until
   /// unpack() or train(). fp32 packing only caches the fused projection weights: same numbers.
@@ -124,6 +133,7 @@ class TransformerImpl : public torch::nn::Module {
   Linear output_proj_{nullptr};                     // untied only; tied uses the embedding matrix
   std::optional<PackedLinear> packed_tied_logits_;  // tied: the embedding matrix, packed
   std::optional<Precision> packed_precision_;
+  HeadMask head_mask_;
 };
 TORCH_MODULE(Transformer);
 

@@ -1,4 +1,4 @@
-// Test helpers for model/ tests: small configs and random token batches.
+// Test helpers for model/ tests: small configs, random token batches, search options.
 #pragma once
 
 #include <torch/torch.h>
@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model/config.h"
+#include "model/search.h"
 #include "tests/common/test_model_config.h"
 
 namespace qkv::test {
@@ -33,6 +34,20 @@ inline torch::Tensor random_tokens(const std::vector<int64_t>& lengths, int64_t 
         .copy_(torch::randint(4, vocab, {lengths[row]}, torch::kLong));
   }
   return tokens;
+}
+
+/// Search options with the test ids above, `beam` and `n_best`, and short outputs (at most
+/// source length + 3 tokens).
+inline SearchOptions search_options(int64_t beam, int64_t n_best = 1) {
+  SearchOptions options;
+  options.bos_id = kBos;
+  options.eos_id = kEos;
+  options.pad_id = kPad;
+  options.beam_size = beam;
+  options.n_best = n_best;
+  options.max_length_ratio = 1.0;
+  options.max_length_offset = 3;
+  return options;
 }
 
 }  // namespace qkv::test

@@ -19,6 +19,7 @@ using test::kBos;
 using test::kEos;
 using test::kPad;
 using test::random_tokens;
+using test::search_options;
 using test::small_config;
 
 constexpr int64_t kVocab = 9;  // small: EOS comes up now and then in an untrained model
@@ -30,18 +31,6 @@ Transformer make_model(uint64_t seed, bool tie = true) {
   Transformer model(config, kVocab, kPad);
   model->eval();
   return model;
-}
-
-SearchOptions options_with(int64_t beam, int64_t n_best = 1) {
-  SearchOptions options;
-  options.bos_id = kBos;
-  options.eos_id = kEos;
-  options.pad_id = kPad;
-  options.beam_size = beam;
-  options.n_best = n_best;
-  options.max_length_ratio = 1.0;
-  options.max_length_offset = 3;
-  return options;
 }
 
 // Sum of log-probabilities of `tokens` (+ EOS if finished) under teacher forcing.
@@ -69,7 +58,7 @@ double sequence_log_prob(Transformer& model,
 TEST(Search, GreedyEqualsUncachedArgmaxDecoding) {
   auto model = make_model(1);
   auto src = random_tokens({6, 2, 4, 5}, kVocab);
-  auto options = options_with(1);
+  auto options = search_options(1);
   auto result = greedy_search(*model, src, options);
   ASSERT_EQ(result.size(), 4u);
   torch::NoGradGuard no_grad;
@@ -102,8 +91,8 @@ TEST(Search, BeamOfOneEqualsGreedy) {
   for (uint64_t seed : {2, 3, 4}) {
     auto model = make_model(seed);
     auto src = random_tokens({7, 3, 5, 1, 6}, kVocab);
-    auto greedy = greedy_search(*model, src, options_with(1));
-    auto beam = beam_search(*model, src, options_with(1));
+    auto greedy = greedy_search(*model, src, search_options(1));
+    auto beam = beam_search(*model, src, search_options(1));
     ASSERT_EQ(beam.size(), greedy.size());
     for (size_t b = 0; b < greedy.size(); ++b) {
       ASSERT_EQ(beam[b].size(), 1u);
@@ -117,7 +106,7 @@ TEST(Search, BeamOfOneEqualsGreedy) {
 TEST(Search, NBestIsSortedDistinctAndScoredBySumOfLogProbs) {
   auto model = make_model(5);
   auto src = random_tokens({6, 3, 5}, kVocab);
-  auto options = options_with(/*beam=*/4, /*n_best=*/4);
+  auto options = search_options(/*beam=*/4, /*n_best=*/4);
   options.length_penalty_type = LengthPenalty::kAverage;
   options.length_penalty_alpha = 1.0;
   auto result = beam_search(*model, src, options);
@@ -145,8 +134,8 @@ TEST(Search, WiderBeamFindsAtLeastAsGoodABestHypothesisHere) {
   // for finished hypotheses with no length penalty; a broken reorder makes beams incoherent.
   auto model = make_model(6);
   auto src = random_tokens({5, 4, 6, 3}, kVocab);
-  auto greedy = greedy_search(*model, src, options_with(1));
-  auto beam = beam_search(*model, src, options_with(4));
+  auto greedy = greedy_search(*model, src, search_options(1));
+  auto beam = beam_search(*model, src, search_options(4));
   for (size_t b = 0; b < greedy.size(); ++b) {
     auto src_row = src[static_cast<int64_t>(b)];
     src_row = src_row.narrow(0, 0, src_row.ne(kPad).sum().item<int64_t>());
@@ -167,7 +156,7 @@ TEST(Search, StopsAtEosAndAtTheLengthLimit) {
     bias[kEos] = 100.0;  // EOS always wins
   }
   for (int64_t beam : {1, 3}) {
-    auto result = search(*model, src, options_with(beam));
+    auto result = search(*model, src, search_options(beam));
     for (const auto& nbest : result) {
       EXPECT_TRUE(nbest[0].finished);
       EXPECT_TRUE(nbest[0].tokens.empty());
@@ -179,7 +168,7 @@ TEST(Search, StopsAtEosAndAtTheLengthLimit) {
     bias[kEos] = -100.0;  // EOS never wins: the length limit stops decoding
   }
   for (int64_t beam : {1, 3}) {
-    auto result = search(*model, src, options_with(beam));
+    auto result = search(*model, src, search_options(beam));
     EXPECT_FALSE(result[0][0].finished);
     EXPECT_EQ(result[0][0].tokens.size(), 4u + 3u);  // 1.0 * 4 + 3
     EXPECT_EQ(result[1][0].tokens.size(), 2u + 3u);
@@ -187,7 +176,7 @@ TEST(Search, StopsAtEosAndAtTheLengthLimit) {
 }
 
 TEST(Search, LengthRulesAndPenalties) {
-  auto options = options_with(1);
+  auto options = search_options(1);
   options.max_length_ratio = 1.5;
   options.max_length_offset = 2;
   options.max_length = 20;
@@ -214,11 +203,11 @@ TEST(Search, InvalidOptionsNameTheField) {
       EXPECT_NE(std::string(error.what()).find(message), std::string::npos) << error.what();
     }
   };
-  auto options = options_with(2, 3);
+  auto options = search_options(2, 3);
   expect_error(options, "search.n_best");
-  options = options_with(0);
+  options = search_options(0);
   expect_error(options, "search.beam_size");
-  options = options_with(1);
+  options = search_options(1);
   options.eos_id = kVocab + 1;
   expect_error(options, "below the vocabulary size");
 }
