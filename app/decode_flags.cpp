@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "inference/request_limits.h"
+#include "model/head_mask.h"
 #include "model/precision.h"
 #include "train/enum_names.h"
 
@@ -34,17 +35,42 @@ void add_decode_flags(CLI::App& cmd, DecodeFlags& flags) {
                  flags.precision,
                  "GEMM precision: auto (bf16 where the CPU has it natively), fp32, bf16 or int8")
       ->capture_default_str();
+  cmd.add_option(
+      "--heads-off",
+      flags.heads_off,
+      "Switch attention heads off, e.g. 'decoder.2.cross_attn:1,3;encoder.0.self_attn:0' "
+      "(sites as in qkv attention)");
 }
 
 torch::Device decode_device(const DecodeFlags& flags) { return resolve_device_flag(flags.device); }
 
+namespace {
+
+// Runs `step` (parse or check a head mask), naming the flag in its error.
+template <class Step>
+auto with_heads_off_flag(Step&& step) {
+  try {
+    return step();
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("--heads-off: ") + e.what());
+  }
+}
+
+}  // namespace
+
 LoadedRun load_decoding_run(const DecodeFlags& flags) {
+  // Parsed first: a typo fails before seconds of loading.
+  std::optional<HeadMask> heads_off;
+  if (flags.heads_off) {
+    heads_off = with_heads_off_flag([&] { return parse_head_mask(*flags.heads_off); });
+  }
   const torch::Device device = decode_device(flags);
   const ResolvedPrecision precision =
       resolve_precision_flag(flags.precision, device, /*for_training=*/false);
   if (precision.slow) std::cerr << "qkv: warning: " << precision.reason << "\n";
   LoadedRun loaded = load_run(flags.model, flags.checkpoint, device);
   loaded.model->pack_for_decoding(precision.precision);
+  if (heads_off) with_heads_off_flag([&] { loaded.model->set_head_mask(*heads_off); });
   return loaded;
 }
 

@@ -125,6 +125,32 @@ TEST_F(TranslateCli, EvaluateScoresTheRunsTestSplitAndBadFlagsFail) {
   }
 }
 
+TEST_F(TranslateCli, HeadsOffChangesScoresAndABadSpecIsOneLine) {
+  const std::vector<std::string> base = {
+      "-q", "translate", "--model", run_dir(), "--beam", "2", "--scores", "The house is big."};
+  const auto all_on = run_qkv(base);
+  ASSERT_EQ(all_on.exit_code, 0) << all_on.err;
+  auto args = base;
+  args.insert(args.end(), {"--heads-off", "decoder.0.cross_attn:0,1,2,3;encoder.0.self_attn:1"});
+  const auto some_off = run_qkv(args);
+  ASSERT_EQ(some_off.exit_code, 0) << some_off.err;
+  ASSERT_EQ(lines_of(some_off.out).size(), 1u);
+  EXPECT_NE(some_off.out, all_on.out);  // the score (at least) moves
+  // The tiny run has one encoder and one decoder layer of 4 heads.
+  for (const auto& [spec, message] : std::vector<std::pair<std::string, std::string>>{
+           {"decoder.1.cross_attn:0", "--heads-off: unknown attention site 'decoder.1.cross_attn'"},
+           {"decoder.0.cross_attn:4", "--heads-off: decoder.0.cross_attn: head 4 is out of range"},
+           {"encoder.0.cross_attn:0", "--heads-off: unknown attention site 'encoder.0.cross_attn'"},
+           {"decoder.0.self_attn", "--heads-off: 'decoder.0.self_attn' has no ':HEADS'"},
+           {"decoder.0.self_attn:one", "head 'one' is not a head number"},
+           {"", "--heads-off: empty head mask"}}) {
+    const auto r = run_qkv({"translate", "--model", run_dir(), "--heads-off", spec, "x"});
+    EXPECT_EQ(r.exit_code, 1) << spec;
+    EXPECT_EQ(lines_of(r.err).size(), 1u) << r.err;
+    EXPECT_THAT(r.err, HasSubstr(message));
+  }
+}
+
 TEST_F(TranslateCli, AverageWritesACheckpointThatTranslates) {
   // Without average.pt, --checkpoint average names the command that makes it.
   const auto missing = run_qkv({"translate", "--model", run_dir(), "--checkpoint", "average", "x"});
