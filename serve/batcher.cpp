@@ -7,6 +7,10 @@
 #include <exception>
 #include <stdexcept>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 namespace qkv {
 namespace {
 
@@ -208,7 +212,24 @@ void Batcher::decode_batch(const std::vector<Piece>& batch) {
   }
 }
 
+namespace {
+
+// qkv keeps freed memory inside the process for reuse (app/process_settings.cpp: no trimming,
+// no mmap), which suits training's fixed batch shapes. A server's shapes vary without end, so
+// the free holes between live blocks only add up: resident memory rose 9-15% over 10-minute
+// soaks (README, `qkv serve`). Every 10 s of work the model thread hands free pages back.
+constexpr auto kReleaseFreeMemoryEvery = std::chrono::seconds(10);
+
+void release_free_memory() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
+
+}  // namespace
+
 void Batcher::run() {
+  auto released = std::chrono::steady_clock::now();
   while (true) {
     std::shared_ptr<Job> task;
     std::vector<Piece> batch;
@@ -241,6 +262,11 @@ void Batcher::run() {
       task->finish(error);
     } else if (!batch.empty()) {
       decode_batch(batch);
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now - released >= kReleaseFreeMemoryEvery) {
+      release_free_memory();
+      released = now;
     }
     std::lock_guard<std::mutex> lock(mutex_);
     free_since_ = std::chrono::steady_clock::now();
