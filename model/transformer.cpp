@@ -217,4 +217,12 @@ AttentionRecordingScope::AttentionRecordingScope(Transformer model, AttentionRec
 
 AttentionRecordingScope::~AttentionRecordingScope() { model_->set_recorder(nullptr); }
 
+HeadMaskScope::HeadMaskScope(Transformer model, const HeadMask& mask)
+    : model_(std::move(model)), previous_(model_->head_mask()) {
+  model_->set_head_mask(mask);
+}
+
+// The previous mask was valid for this model, so putting it back cannot throw.
+HeadMaskScope::~HeadMaskScope() { model_->set_head_mask(previous_); }
+
 }  // namespace qkv

@@ -152,4 +152,19 @@ class AttentionRecordingScope {
   Transformer model_;
 };
 
+/// RAII: switches off the heads of `mask` on `model` (set_head_mask; throws like it), and puts
+/// back the mask in force before in the destructor. For one request on a shared model:
+///   { HeadMaskScope off(model, parse_head_mask("decoder.0.cross_attn:1")); translate(...); }
+class HeadMaskScope {
+ public:
+  HeadMaskScope(Transformer model, const HeadMask& mask);
+  ~HeadMaskScope();
+  HeadMaskScope(const HeadMaskScope&) = delete;
+  HeadMaskScope& operator=(const HeadMaskScope&) = delete;
+
+ private:
+  Transformer model_;
+  HeadMask previous_;
+};
+
 }  // namespace qkv

@@ -90,11 +90,31 @@ bool bool_field(const json& body, const char* name) {
   return body.at(name).get<bool>();
 }
 
+// "heads_off": a head mask SPEC, parsed and checked against the run's model.
+std::optional<HeadMask> heads_off_field(const json& body, const ExperimentConfig& run) {
+  if (!body.contains("heads_off")) return std::nullopt;
+  const std::string spec = text_field(body.at("heads_off"), "heads_off");
+  try {
+    HeadMask mask = parse_head_mask(spec);
+    check_head_mask(mask, run.model.encoder_layers, run.model.decoder_layers, run.model.num_heads);
+    return mask;
+  } catch (const std::invalid_argument& e) {
+    bad(std::string("heads_off: ") + e.what());
+  }
+}
+
 }  // namespace
 
 TranslateRequest parse_translate_request(const std::string& body, const ExperimentConfig& run) {
-  const json object = parse_object(
-      body, {"text", "texts", "beam", "nbest", "length_penalty", "length_penalty_type", "max_len"});
+  const json object = parse_object(body,
+                                   {"text",
+                                    "texts",
+                                    "beam",
+                                    "nbest",
+                                    "length_penalty",
+                                    "length_penalty_type",
+                                    "max_len",
+                                    "heads_off"});
   TranslateRequest request;
   if (object.contains("text") == object.contains("texts")) bad("text: give either text or texts");
   if (object.contains("text")) {
@@ -113,6 +133,7 @@ TranslateRequest parse_translate_request(const std::string& body, const Experime
   request.options = decode_options(object, run);
   if (object.contains("nbest")) request.options.n_best = integer_field(object, "nbest", 1);
   check_limits(request.options, run);
+  request.heads_off = heads_off_field(object, run);
   return request;
 }
 
@@ -125,7 +146,8 @@ AttentionRequest parse_attention_request(const std::string& body, const Experime
                                     "length_penalty_type",
                                     "max_len",
                                     "vectors",
-                                    "format"});
+                                    "format",
+                                    "heads_off"});
   AttentionRequest request;
   if (!object.contains("text")) bad("text: required");
   request.text = text_field(object.at("text"), "text");
@@ -138,6 +160,7 @@ AttentionRequest parse_attention_request(const std::string& body, const Experime
     if (format != "json" && format != "html") bad("format: must be \"json\" or \"html\"");
     request.html = format == "html";
   }
+  request.heads_off = heads_off_field(object, run);
   return request;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "inference/translator.h"
+#include "model/head_mask.h"
 #include "train/experiment_config.h"
 
 namespace qkv {
@@ -21,6 +22,7 @@ struct TranslateRequest {
   std::vector<std::string> texts;
   bool single = false;  ///< given as "text" (else "texts")
   TranslateOptions options;
+  std::optional<HeadMask> heads_off;  ///< heads switched off for this request
 };
 
 struct AttentionRequest {
@@ -29,6 +31,7 @@ struct AttentionRequest {
   TranslateOptions options;
   bool vectors = false;  ///< also q, k, v and head outputs (as `qkv attention --vectors`)
   bool html = false;     ///< "format": "html": the explorer page instead of attention.json
+  std::optional<HeadMask> heads_off;  ///< heads switched off for this request
 };
 
 /// Parses a /v1/translate body; throws ApiError(400) naming the field.

@@ -7,10 +7,13 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "app/export/attention_json.h"
 #include "app/export/html_explorer.h"
 #include "inference/attention_maps.h"
+#include "model/transformer.h"
 #include "serve/api_error.h"
 #include "serve/page_assets.h"
 #include "serve/requests.h"
@@ -83,9 +86,29 @@ void await(Job& job, const ServeContext& c) {
   if (!job.error().empty()) throw ApiError(job.bad_input() ? 400 : 500, job.error());
 }
 
+// Texts with heads switched off: the mask is the model's, so they cannot share a batch with
+// other requests; they run alone on the model thread, as attention maps do.
+void translate_with_heads_off(ServeContext& c, const TranslateRequest& request, Response& res) {
+  auto translations = std::make_shared<std::vector<std::vector<Translation>>>();
+  auto truncated = std::make_shared<std::vector<bool>>(request.texts.size(), false);
+  const auto job = queued(c.batcher.submit_task([&c, request, translations, truncated] {
+    HeadMaskScope heads_off(c.run.model, *request.heads_off);
+    std::vector<int64_t> cut;
+    *translations = c.translator.translate(request.texts, request.options, &cut);
+    for (int64_t i : cut) (*truncated)[static_cast<size_t>(i)] = true;
+  }),
+                          c);
+  await(*job, c);
+  send_json(
+      res,
+      200,
+      translate_response(request, *translations, *truncated, c.translator.max_source_tokens()));
+}
+
 void handle_translate(ServeContext& c, const Request& req, Response& res) {
   require_json(req);
   const TranslateRequest request = parse_translate_request(req.body, c.run.config);
+  if (request.heads_off) return translate_with_heads_off(c, request, res);
   const auto job = queued(c.batcher.submit(request.texts, request.options), c);
   await(*job, c);
   send_json(res,
@@ -96,6 +119,8 @@ void handle_translate(ServeContext& c, const Request& req, Response& res) {
 
 // What `qkv attention` writes for the sentence: attention.json, or the explorer's index.html.
 std::string attention_document(ServeContext& c, const AttentionRequest& request) {
+  std::optional<HeadMaskScope> heads_off;
+  if (request.heads_off) heads_off.emplace(c.run.model, *request.heads_off);
   const bool projections = request.vectors || request.html;
   const SentenceAttention sentence =
       request.target

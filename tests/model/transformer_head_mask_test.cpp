@@ -169,6 +169,21 @@ INSTANTIATE_TEST_SUITE_P(FusedAndReference,
                            return param_info.param ? "Fused" : "Reference";
                          });
 
+TEST(HeadMask, ScopePutsThePreviousMaskBack) {
+  Transformer model = make_model();
+  const HeadMask outer = parse_head_mask("encoder.0.self_attn:1");
+  model->set_head_mask(outer);
+  Inputs in;
+  const auto before = logits_of(model, in);
+  {
+    HeadMaskScope scope(model, parse_head_mask("decoder.1.cross_attn:0,3"));
+    EXPECT_EQ(model->head_mask().heads_off, parse_head_mask("decoder.1.cross_attn:0,3").heads_off);
+    EXPECT_FALSE(torch::equal(logits_of(model, in), before));
+  }
+  EXPECT_EQ(model->head_mask().heads_off, outer.heads_off);
+  EXPECT_TRUE(torch::equal(logits_of(model, in), before));
+}
+
 TEST(HeadMask, BadMaskChangesNothing) {
   Transformer model = make_model();
   Inputs in;

@@ -87,5 +87,27 @@ TEST(Requests, AttentionFields) {
   EXPECT_THAT(error_of(R"({"text": "a", "nbest": 2})", true), HasSubstr("unknown field 'nbest'"));
 }
 
+TEST(Requests, HeadsOffIsAHeadMaskSpecCheckedAgainstTheModel) {
+  // The run's model has 3 encoder and 3 decoder layers of 4 heads (ModelConfig's defaults).
+  const TranslateRequest translate = parse_translate_request(
+      R"({"text": "a", "heads_off": "decoder.2.cross_attn:1,3;encoder.0.self_attn:0"})",
+      run_config());
+  ASSERT_TRUE(translate.heads_off.has_value());
+  EXPECT_EQ(translate.heads_off->heads_off.at("decoder.2.cross_attn"),
+            (std::vector<int64_t>{1, 3}));
+  EXPECT_FALSE(parse_translate_request(R"({"text": "a"})", run_config()).heads_off.has_value());
+  const AttentionRequest attention = parse_attention_request(
+      R"({"text": "a", "heads_off": "decoder.0.self_attn:2"})", run_config());
+  ASSERT_TRUE(attention.heads_off.has_value());
+  EXPECT_EQ(attention.heads_off->heads_off.size(), 1u);
+  EXPECT_THAT(error_of(R"({"text": "a", "heads_off": "decoder.3.cross_attn:0"})"),
+              HasSubstr("heads_off: unknown attention site 'decoder.3.cross_attn'"));
+  EXPECT_THAT(error_of(R"({"text": "a", "heads_off": "decoder.0.cross_attn:4"})", true),
+              HasSubstr("heads_off: decoder.0.cross_attn: head 4 is out of range"));
+  EXPECT_THAT(error_of(R"({"text": "a", "heads_off": ""})"), HasSubstr("heads_off: empty"));
+  EXPECT_THAT(error_of(R"({"text": "a", "heads_off": 3})"),
+              HasSubstr("heads_off: must be a string"));
+}
+
 }  // namespace
 }  // namespace qkv
