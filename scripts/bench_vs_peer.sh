@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Side-by-side speed of qkv and the plain-PyTorch peer (../shared/bench/peer_transformer.py):
 # same machine, same torch, same shapes, run alternately (peer, qkv, peer, qkv, ...), medians
-# of ROUNDS runs each. Prints a Markdown table with the ratios qkv / peer.
+# of ROUNDS runs each. Prints a Markdown table with the ratios qkv / peer, and qkv's bf16 and
+# int8 lines (README, "Low precision on the CPU"; the peer has no such mode, so these compare
+# with the peer's fp32 and with qkv's own fp32).
 # Usage: scripts/bench_vs_peer.sh [ROUNDS=3] [extra shape flags for both, e.g. --batch 32]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,6 +31,9 @@ for ((i = 1; i <= rounds; i++)); do
   run qkv_greedy "$qkv" -q bench greedy "$@"
   run peer_greedy_t2 "$python" "$peer" greedy --threads 2 "$@"
   run qkv_beam "$qkv" -q bench beam "$@"
+  run qkv_train_bf16 "$qkv" -q bench train --precision bf16 "$@"
+  run qkv_greedy_bf16 "$qkv" -q bench greedy --precision bf16 "$@"
+  run qkv_greedy_int8 "$qkv" -q bench greedy --precision int8 "$@"
 done
 run peer_gemm "$python" "$peer" gemm --threads 1 "$@"
 run qkv_gemm "$qkv" -q bench gemm "$@"
@@ -42,7 +47,8 @@ def load(name):
 def med(name, key):
     return statistics.median(r[key] for r in load(name))
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-print(f"Machine: {cpu}, {os.cpu_count()} cores; torch {load('qkv_train')[0]['torch']}; medians of {rounds} runs")
+flags = load("qkv_train")[0].get("cpu_flags", "?")
+print(f"Machine: {cpu}, {os.cpu_count()} cores (low-precision flags: {flags}); torch {load('qkv_train')[0]['torch']}; medians of {rounds} runs")
 print()
 print("| measure | peer (Python) | qkv (C++) | qkv / peer |")
 print("|---|---|---|---|")
@@ -59,6 +65,13 @@ for label, name in (("greedy sentences/s, peer OMP_WAIT_POLICY=PASSIVE --threads
 qb = med("qkv_beam", "sentences_per_s")
 pb = med("peer_greedy_passive", "sentences_per_s")
 print(f"| qkv beam 4 sentences/s vs peer's best greedy | {pb:,.1f} | {qb:,.1f} | {qb / pb:.2f}x |")
+pt = med("peer_train_t1", "tokens_per_s")
+for label, name, key, p, q32 in (
+        ("train tgt tokens/s, qkv --precision bf16 vs peer --threads 1", "qkv_train_bf16", "tokens_per_s", pt, qt),
+        ("greedy sentences/s, qkv --precision bf16 vs peer's best", "qkv_greedy_bf16", "sentences_per_s", pb, qg),
+        ("greedy sentences/s, qkv --precision int8 vs peer's best", "qkv_greedy_int8", "sentences_per_s", pb, qg)):
+    q = med(name, key)
+    print(f"| {label} ({q / q32:.2f}x qkv's fp32) | {p:,.1f} | {q:,.1f} | {q / p:.2f}x |")
 gemm = load("qkv_gemm")[0]["mm_1024x1024x1024"]["gflops_best"]
 pgemm = load("peer_gemm")[0]["mm_1024x1024x1024"]["gflops_best"]
 qf = med("qkv_train", "gflops_per_s")
