@@ -55,6 +55,7 @@ int run_cli(int argc, char** argv) {
   add_average_command(app);
   add_export_command(app);
   add_attention_command(app);
+  add_heads_command(app);
   add_score_command(app);
   add_bench_command(app);
   add_serve_command(app);

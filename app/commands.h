@@ -16,6 +16,7 @@ void add_translate_command(CLI::App& app);  // app/cmd_translate.cpp
 void add_evaluate_command(CLI::App& app);   // app/cmd_evaluate.cpp
 void add_bench_command(CLI::App& app);      // app/cmd_bench.cpp
 void add_attention_command(CLI::App& app);  // app/cmd_attention.cpp
+void add_heads_command(CLI::App& app);      // app/cmd_heads.cpp
 void add_average_command(CLI::App& app);    // app/cmd_average.cpp
 void add_export_command(CLI::App& app);     // app/cmd_export.cpp
 void add_serve_command(CLI::App& app);      // app/cmd_serve.cpp

@@ -171,15 +171,20 @@ void draw_panel_labels(cairo_t* cr, const HeatmapFigure& figure, const Layout& l
 }
 
 // One cell of weight `value` at (x, y), with its value written in when the cells are large
-// enough: two decimals without the leading zero (".42"), light on dark cells.
-void draw_cell(cairo_t* cr, const Layout& l, double x, double y, double value) {
+// enough: weights as two decimals without the leading zero (".42"), other scales and negative
+// values (a head that helps by being off) with two significant digits; light on dark cells.
+void draw_cell(cairo_t* cr, const Layout& l, double x, double y, double value, double scale) {
   const Rgb c = colour_of(value);
   cairo_set_source_rgb(cr, c.r, c.g, c.b);
   cairo_rectangle(cr, x, y, l.cell, l.cell);
   cairo_fill(cr);
   if (!l.values_in_cells) return;
-  std::string text = value >= 0.995 ? "1" : fmt::format("{:.2f}", value).substr(1);
+  std::string text = scale != 1.0 || value < 0 ? fmt::format("{:.2g}", value * scale)
+                     : value >= 0.995          ? "1"
+                                               : fmt::format("{:.2f}", value).substr(1);
   set_font(cr, l.cell * 0.34);
+  const double width = text_width(cr, text);  // "-0.085" is wider than ".42": shrink to fit
+  if (width > l.cell * 0.9) set_font(cr, l.cell * 0.34 * l.cell * 0.9 / width);
   cairo_set_source_rgb(cr, value > 0.5 ? 1 : 0.15, value > 0.5 ? 1 : 0.15, value > 0.5 ? 1 : 0.15);
   cairo_move_to(cr, x + (l.cell - text_width(cr, text)) / 2, y + l.cell * 0.62);
   cairo_show_text(cr, text.c_str());
@@ -203,7 +208,7 @@ void draw_cells(cairo_t* cr,
       if (keep.defined() && !keep.data_ptr<bool>()[i * l.columns + j]) {
         draw_masked_cell(cr, x, y, l.cell);
       } else {
-        draw_cell(cr, l, x, y, w[i * l.columns + j]);
+        draw_cell(cr, l, x, y, w[i * l.columns + j], figure.scale_max);
       }
     }
   }
@@ -241,10 +246,10 @@ void draw_scale(cairo_t* cr, const HeatmapFigure& figure, const Layout& l) {
     cairo_line_to(cr, x + kScaleWidth + 4, y);
     cairo_stroke(cr);
     cairo_move_to(cr, x + kScaleWidth + 7, y + 4);
-    cairo_show_text(cr, fmt::format("{:.2f}", tick / 4.0).c_str());
+    cairo_show_text(cr, fmt::format("{:.2f}", tick / 4.0 * figure.scale_max).c_str());
   }
   cairo_move_to(cr, x - 6, top - 10);
-  cairo_show_text(cr, "weight");
+  cairo_show_text(cr, figure.scale_label.c_str());
   if (figure.keep_mask.defined()) {
     draw_masked_cell(cr, x, top + height + 18, kScaleWidth);
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);

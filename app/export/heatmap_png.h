@@ -29,6 +29,10 @@ struct HeatmapFigure {
   torch::Tensor keep_mask;                 ///< bool [rows, columns], false = masked; or undefined
   std::string mask_legend = "masked";      ///< legend text for masked cells
   int64_t panels_per_row = 0;              ///< 0: ceil(sqrt(number of panels))
+  /// What the colours measure: the colour bar's label, and the value of a full-colour cell.
+  /// Ticks and numbers in cells read weight x scale_max (e.g. head importance in BLEU points).
+  std::string scale_label = "weight";
+  double scale_max = 1.0;
 };
 
 struct ImageSize {

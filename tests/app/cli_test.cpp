@@ -28,6 +28,7 @@ TEST(Cli, HelpListsOnlyImplementedSubcommands) {
                           "evaluate",
                           "score",
                           "attention",
+                          "heads",
                           "bench",
                           "average"}) {
     const bool listed = result.out.find(std::string("  ") + sub + " ") != std::string::npos ||

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "tests/app/export/png_pixels.h"
 #include "tests/inference/inference_test_util.h"
 
 namespace qkv {
@@ -19,29 +20,8 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-using Image = std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)>;
-
-Image read_png(const fs::path& path) {
-  return Image(cairo_image_surface_create_from_png(path.c_str()), cairo_surface_destroy);
-}
-
-// How many pixels of `image` have the colour (r, g, b) given in [0, 1], up to rounding.
-int64_t pixels_of_colour(cairo_surface_t* image, double r, double g, double b) {
-  const auto near = [](uint32_t pixel, int shift, double v) {
-    const int channel = static_cast<int>((pixel >> shift) & 0xff);
-    return std::abs(channel - static_cast<int>(v * 255 + 0.5)) <= 2;
-  };
-  const unsigned char* data = cairo_image_surface_get_data(image);
-  const int stride = cairo_image_surface_get_stride(image);
-  int64_t count = 0;
-  for (int y = 0; y < cairo_image_surface_get_height(image); ++y) {
-    const auto* row = reinterpret_cast<const uint32_t*>(data + y * stride);
-    for (int x = 0; x < cairo_image_surface_get_width(image); ++x) {
-      count += near(row[x], 16, r) && near(row[x], 8, g) && near(row[x], 0, b);
-    }
-  }
-  return count;
-}
+using test::pixels_of_colour;
+using test::read_png;
 
 std::vector<MetricsRecord> falling_loss_and_rising_bleu() {
   std::vector<MetricsRecord> records;
@@ -64,7 +44,7 @@ class LossPlotTest : public ::testing::Test {
 
 TEST_F(LossPlotTest, WritesAPngOfTheAskedSizeWithEverySeriesInItsColour) {
   write_loss_plot(falling_loss_and_rising_bleu(), dir_ / "loss.png", 640, 360);
-  const Image image = read_png(dir_ / "loss.png");
+  const test::Image image = read_png(dir_ / "loss.png");
   ASSERT_EQ(cairo_surface_status(image.get()), CAIRO_STATUS_SUCCESS);
   EXPECT_EQ(cairo_image_surface_get_width(image.get()), 640);
   EXPECT_EQ(cairo_image_surface_get_height(image.get()), 360);
@@ -75,7 +55,7 @@ TEST_F(LossPlotTest, WritesAPngOfTheAskedSizeWithEverySeriesInItsColour) {
 
 TEST_F(LossPlotTest, DefaultSizeAndAnEmptyLogGiveABlankPlot) {
   write_loss_plot({}, dir_ / "empty.png");
-  const Image image = read_png(dir_ / "empty.png");
+  const test::Image image = read_png(dir_ / "empty.png");
   ASSERT_EQ(cairo_surface_status(image.get()), CAIRO_STATUS_SUCCESS);
   EXPECT_EQ(cairo_image_surface_get_width(image.get()), 900);
   EXPECT_EQ(cairo_image_surface_get_height(image.get()), 500);
