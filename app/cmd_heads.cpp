@@ -55,10 +55,7 @@ void run(const HeadsCommand& c) {
   HeadStudyOptions options;
   options.metric = parse_head_metric(c.metric);
   options.sentences = c.sentences;
-  if (c.sentences < 1) {
-    throw std::invalid_argument("--sentences: must be at least 1, got " +
-                                std::to_string(c.sentences));
-  }
+  check_head_study_options(options);  // before seconds of loading
   if (!fs::is_directory(c.decode.model)) {
     throw std::runtime_error("--model: no run directory at " + c.decode.model);
   }

@@ -135,6 +135,13 @@ HeadMetric parse_head_metric(const std::string& name) {
   throw std::invalid_argument("--metric: '" + name + "' is not one of: bleu, chrf, loss");
 }
 
+void check_head_study_options(const HeadStudyOptions& options) {
+  if (options.sentences < 1) {
+    throw std::invalid_argument("--sentences: must be at least 1, got " +
+                                std::to_string(options.sentences));
+  }
+}
+
 std::vector<std::string> attention_sites(const ModelConfig& config) {
   std::vector<std::string> sites;
   for (int64_t l = 0; l < config.encoder_layers; ++l) {
@@ -150,10 +157,7 @@ std::vector<std::string> attention_sites(const ModelConfig& config) {
 HeadStudy study_heads(Translator& translator,
                       const std::vector<SentencePair>& pairs,
                       const HeadStudyOptions& options) {
-  if (options.sentences < 1) {
-    throw std::invalid_argument("--sentences: must be at least 1, got " +
-                                std::to_string(options.sentences));
-  }
+  check_head_study_options(options);
   if (pairs.empty()) throw std::invalid_argument("head importance: the split has no sentences");
   const ModelConfig& config = translator.model()->config();
   MaskScorer scorer(translator, pairs, options);

@@ -44,6 +44,10 @@ struct HeadStudyOptions {
   int64_t max_tokens = 4096;  ///< batch budget in tokens, as validation's
 };
 
+/// Throws std::invalid_argument "--sentences: must be at least 1, got 0" for sentences < 1.
+/// study_heads() checks this too; the CLI calls it first, before loading the run.
+void check_head_study_options(const HeadStudyOptions& options);
+
 struct HeadScore {
   double loss = 0;    ///< teacher-forced cross-entropy per target token, whole split (nats)
   double metric = 0;  ///< the chosen metric (the loss again for HeadMetric::kLoss)
