@@ -337,17 +337,24 @@ TEST_F(Serve, BenchServeReportsThroughputLatencyAndBatches) {
 TEST_F(Serve, ThePageInHeadlessChromium) {
   ServerProcess server({"--model", run_});
   const fs::path screenshot = fs::path(QKV_SERVE_TEST_DIR).parent_path() / "page.png";
+  // The page after switching a head off by clicking it (page_test.mjs: switchHeadsOff).
+  const fs::path heads_off_screenshot =
+      fs::path(QKV_SERVE_TEST_DIR).parent_path() / "page_heads_off.png";
+  fs::remove(screenshot);
+  fs::remove(heads_off_screenshot);
   const auto result =
       testing::run_program({"node",
                             QKV_PAGE_TEST,
                             "http://127.0.0.1:" + std::to_string(server.port()) + "/",
                             kSentences[0],
-                            screenshot.string()},
+                            screenshot.string(),
+                            heads_off_screenshot.string()},
                            "",
                            180);
   if (result.exit_code == 77 || result.exit_code == 127) GTEST_SKIP() << result.out << result.err;
   EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
   EXPECT_TRUE(fs::exists(screenshot));
+  EXPECT_TRUE(fs::exists(heads_off_screenshot));
 }
 
 }  // namespace
