@@ -4,7 +4,8 @@
 // layer and passed its self-check of the Q·K·V explainer, and save a screenshot. Then switch
 // heads off by clicking them (one head, then a whole site) and check that the page shows what the
 // API answers with that `heads_off` (translation and explorer page), marks those heads as off,
-// and that "All heads on" brings the first answer back; a second screenshot with a head off.
+// and that "All heads on" brings the first answer back; then switch a head off from inside the
+// explorer, which must come back marked as off. A second screenshot with a head off.
 // Usage: node page_test.mjs URL SENTENCE SCREENSHOT [HEADS_OFF_SCREENSHOT]
 // Exit 0: pass; 77: skipped (no Chromium); else failure, with the reason on stdout.
 import {existsSync, mkdtempSync, rmSync} from 'node:fs';
@@ -44,13 +45,14 @@ async function shownOrError(page, spec) {
     (document.body.dataset.state === 'done' && document.body.dataset.shownHeadsOff === spec), spec, {timeout: 60000});
 }
 
-// Click a head button (HEAD a number, or 'all' for the site), wait for the page to show the
-// answer for the new selection and check it against the API.
-async function clickAndCheck(page, site, head, spec) {
+// Click a head button of the page (HEAD a number, or 'all' for the site), or run CLICK (a
+// function: a click in the explorer), wait for the page to show the answer for heads_off SPEC
+// and check it against the API.
+async function clickAndCheck(page, site, head, spec, click) {
   const sent = [];
   const listen = (r) => { if (r.method() === 'POST') sent.push(JSON.parse(r.postData())); };
   page.on('request', listen);
-  await page.click(`#heads button[data-site="${site}"][data-head="${head}"]`);
+  await (click ? click() : page.click(`#heads button[data-site="${site}"][data-head="${head}"]`));
   await shownOrError(page, spec);
   page.off('request', listen);
   const state = await page.getAttribute('body', 'data-state');
@@ -102,6 +104,21 @@ async function switchHeadsOff(page, heads, allOnTranslation, allOnExplorer) {
     fail("after 'All heads on' the maps are not those of all heads");
   }
   if (await page.locator('#heads button.off').count() !== 0) fail("after 'All heads on' some heads are still shown as off");
+  // From inside the explorer: show another head of its site (the last cross-attention) and
+  // switch it off there; the explorer comes back on that head, marked as off.
+  const frame = page.frameLocator('#explorer');
+  await frame.locator('body[data-heads-off=""]').waitFor({timeout: 60000});  // the page has told it
+  const h = heads > 1 ? 1 : 0;
+  await frame.locator('select#head').selectOption(String(h));
+  const fromExplorer = `${crossSite}:${h}`;
+  await clickAndCheck(page, crossSite, h, fromExplorer, () => frame.locator('#head-switch').click());
+  if (await pressed(`#heads button[data-site="${crossSite}"][data-head="${h}"]`) !== 'true') fail(`${fromExplorer} is not shown as off on the page`);
+  await frame.locator(`body[data-heads-off="${fromExplorer}"]`).waitFor({timeout: 60000});
+  if (await frame.locator('select#head').inputValue() !== String(h)) fail(`the explorer did not come back on head ${h}`);
+  const option = await frame.locator(`select#head option[value="${h}"]`).textContent();
+  if (!option.includes('switched off')) fail(`the explorer's head picker says '${option}' for ${fromExplorer}`);
+  if (await frame.locator('#head-off-note').count() !== 1) fail(`the explorer does not say that ${fromExplorer} is off`);
+  if (!(await frame.locator('#head-switch').textContent()).includes('back on')) fail("the explorer's switch does not offer 'back on'");
   console.log(`heads off '${one}': '${first.shown}'; '${both}': '${second.shown}'`);
 }
 const profile = mkdtempSync(join(tmpdir(), 'qkv-page-'));

@@ -175,6 +175,34 @@
   const tl = {probe: 0, index: Math.max(0, timeline.length - 1), layer: 0, head: 'mean'};
   if (timeline.length) tl.layer = timeline[tl.index].probes[0].cross_attn.length - 1;
 
+  // ---------- heads switched off (only inside qkv serve's live page) ----------
+  // The page (serve/page/page.html) posts {qkv: 'heads-off', spec, view} once this explorer has
+  // loaded: which heads its maps were recorded with switched off, and the view to restore. The
+  // explorer marks those heads and asks the page to switch the shown head off or on. Opened on
+  // its own (`qkv attention`), no message comes and nothing changes.
+  let headsOff = null;  // site name -> Set of heads, once the page has said
+  function headIsOff(siteName, head) {
+    return headsOff !== null && head !== 'mean' && headsOff.has(siteName) && headsOff.get(siteName).has(head);
+  }
+  function toPage(message) { window.parent.postMessage(message, '*'); }  // sandboxed: no origin to name
+  window.addEventListener('message', (event) => {
+    const m = event.data;
+    if (window.parent === window || event.source !== window.parent || !m || m.qkv !== 'heads-off') return;
+    headsOff = new Map();
+    for (const part of String(m.spec).split(';').filter(Boolean)) {
+      const [name, heads] = part.split(':');
+      headsOff.set(name, new Set(heads.split(',').map(Number)));
+    }
+    const v = m.view;
+    const types = TYPES.map((t) => t.id);
+    if (v && types.includes(v.type) && v.layer >= 0 && v.layer < layerCount(DATA.sentences[state.sentence], v.type) &&
+        (v.head === 'mean' || (v.head >= 0 && v.head < DATA.sentences[state.sentence].model.num_heads))) {
+      Object.assign(state, {type: v.type, layer: v.layer, head: v.head, query: Math.max(0, v.query | 0)});
+    }
+    document.body.dataset.headsOff = String(m.spec);
+    render();
+  });
+
   // ---------- layout ----------
   const controls = el('section', {class: 'controls', id: 'controls'});
   const sentenceText = el('div', {class: 'sentence-text', id: 'sentence-text'});
@@ -214,9 +242,18 @@
     const layer = el('select', {id: 'layer', onchange: (e) => { state.layer = +e.target.value; render(); }});
     for (let l = 0; l < layerCount(sentence, state.type); ++l) layer.append(option(l, `layer ${l}`, l === state.layer));
     const head = el('select', {id: 'head', onchange: (e) => { state.head = e.target.value === 'mean' ? 'mean' : +e.target.value; render(); }});
-    for (let h = 0; h < sentence.model.num_heads; ++h) head.append(option(h, `head ${h}`, h === state.head));
+    const shownSite = siteName(state.type, state.layer);
+    for (let h = 0; h < sentence.model.num_heads; ++h) {
+      head.append(option(h, headIsOff(shownSite, h) ? `head ${h} (switched off)` : `head ${h}`, h === state.head));
+    }
     head.append(option('mean', `mean of ${sentence.model.num_heads} heads`, state.head === 'mean'));
     controls.append(el('span', {}, el('label', {text: 'Layer'}), layer), el('span', {}, el('label', {text: 'Head'}), head));
+    if (headsOff !== null && state.head !== 'mean') {
+      const isOff = headIsOff(shownSite, state.head);
+      controls.append(el('button', {id: 'head-switch', class: isOff ? 'head-switch off' : 'head-switch',
+        text: isOff ? `Switch head ${state.head} back on` : `Switch head ${state.head} off`,
+        onclick: () => toPage({qkv: 'toggle-head', site: shownSite, head: state.head})}));
+    }
     sentenceText.replaceChildren(el('b', {text: 'source: '}), sentence.source.text, '   ',
         el('b', {text: sentence.target.forced ? 'target (given, teacher-forced): ' : 'target (model translation): '}),
         sentence.target.text);
@@ -230,7 +267,10 @@
         s.qkv_origin,
         el('span', {class: 'axes', text: `Rows = queries: ${rows}. Columns = keys: ${cols}. ` +
             `d_model = ${sentence.model.d_model}, ${sentence.model.num_heads} heads, d_head = ${s.Dh}.` +
-            (state.type === 'decoder_self' ? ' Causal mask: a query never sees later positions.' : '')}));
+            (state.type === 'decoder_self' ? ' Causal mask: a query never sees later positions.' : '')}),
+        headIsOff(s.site, state.head) ? el('span', {class: 'axes head-off', id: 'head-off-note',
+          text: `Head ${state.head} is switched off: the model zeroes its output before output_proj, so nothing ` +
+            'it computes reaches the translation; the map shows where it still looks.'}) : null);
   }
 
   // ---------- head view (bertviz style) ----------
@@ -402,7 +442,9 @@
           el('td', {class: 'token'}, tokenLabel(kLabels[r.j])), el('td', {class: 'num', text: fmt(r.weight)}), el('td', {}, vectorView(r.v, false))));
     }
     explainer.append(values, el('p', {text: 'output = Σ_j weight_j · v_j:'}), vectorView(ex.out, true),
-        el('p', {class: `check ${ex.outputError < 1e-4 ? '' : 'bad'}`, text: `Recorded head output (model/attention.cpp, head_outputs): largest difference ${ex.outputError.toExponential(1)}.`}),
+        headIsOff(s.site, head)
+          ? el('p', {class: 'check off', text: 'This head is switched off: the model zeroes its output before output_proj, so its recorded output is all zeros; the sum above is what it would have added.'})
+          : el('p', {class: `check ${ex.outputError < 1e-4 ? '' : 'bad'}`, text: `Recorded head output (model/attention.cpp, head_outputs): largest difference ${ex.outputError.toExponential(1)}.`}),
         vectorView(ex.recordedOut, true));
     explainer.append(el('h3', {text: '4. After the heads'}),
         el('p', {text: `The ${sentence.model.num_heads} head outputs (${s.Dh} numbers each) are concatenated into ${sentence.model.d_model} numbers ` +
@@ -436,6 +478,8 @@
     updateHeatmap = drawHeatmap(heatmap, qLabels, kLabels, weights, (i, j) => isMasked(state.type, i, j),
         {selected: state.query, hover, select});
     renderExplainer(sentence, s);
+    // Inside the page: the view to restore when the page reloads the explorer with other heads off.
+    if (headsOff !== null) toPage({qkv: 'view', view: {type: state.type, layer: state.layer, head: state.head, query: state.query}});
   }
 
   // ---------- training timeline (probe sentences, RUN/attention/) ----------
