@@ -166,6 +166,7 @@ SentenceAttention collect_attention(Transformer& model,
   sentence.num_heads = config.num_heads;
   sentence.encoder_layers = config.encoder_layers;
   sentence.decoder_layers = config.decoder_layers;
+  sentence.heads_off = model->head_mask();  // the pass above ran with it: those outputs are 0
   for (int64_t l = 0; l < config.encoder_layers; ++l) {
     const std::string prefix = "encoder." + std::to_string(l);
     sentence.sites.push_back(

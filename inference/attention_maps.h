@@ -29,6 +29,7 @@
 
 #include "data/tokenizer.h"
 #include "inference/translator.h"
+#include "model/head_mask.h"
 #include "model/transformer.h"
 
 namespace qkv {
@@ -78,6 +79,9 @@ struct SentenceAttention {
   int64_t num_heads = 0;
   int64_t encoder_layers = 0;
   int64_t decoder_layers = 0;
+  /// Heads switched off while recording (the model's head mask): their `output` is zeros on
+  /// purpose. Empty when every head was on.
+  HeadMask heads_off;
   /// encoder.0.self_attn ... encoder.{L-1}.self_attn, then per decoder layer self_attn and
   /// cross_attn: the order of the forward pass.
   std::vector<SiteAttention> sites;

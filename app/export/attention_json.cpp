@@ -148,6 +148,13 @@ nlohmann::json explorer_site_json(const SiteAttention& site) {
   return out;
 }
 
+// Adds "heads_off": {site: [heads]} when heads were switched off; nothing otherwise, so that
+// a document recorded with every head on is the same as before the field existed.
+template <class Json>
+void add_heads_off(Json& out, const HeadMask& mask) {
+  if (!mask.empty()) out["heads_off"] = mask.heads_off;
+}
+
 }  // namespace
 
 std::string attention_json(const SentenceAttention& sentence, bool include_vectors) {
@@ -155,27 +162,28 @@ std::string attention_json(const SentenceAttention& sentence, bool include_vecto
   for (const SiteAttention& site : sentence.sites) {
     sites.push_back(attention_site_json(site, include_vectors));
   }
-  const FloatJson document = {{"format", "qkv-attention/1"},
-                              {"axes", kAttentionAxes},
-                              {"model",
-                               {{"d_model", sentence.d_model},
-                                {"num_heads", sentence.num_heads},
-                                {"d_head", sentence.d_head()},
-                                {"encoder_layers", sentence.encoder_layers},
-                                {"decoder_layers", sentence.decoder_layers}}},
-                              {"source",
-                               {{"text", sentence.source_text},
-                                {"tokens", sentence.source_tokens},
-                                {"ids", sentence.source_ids}}},
-                              {"target",
-                               {{"text", sentence.target_text},
-                                {"tokens", sentence.target_tokens},
-                                {"ids", sentence.target_ids},
-                                {"predicted_tokens", sentence.predicted_tokens},
-                                {"predicted_ids", sentence.predicted_ids},
-                                {"forced", sentence.forced},
-                                {"finished", sentence.finished}}},
-                              {"sites", std::move(sites)}};
+  FloatJson document = {{"format", "qkv-attention/1"},
+                        {"axes", kAttentionAxes},
+                        {"model",
+                         {{"d_model", sentence.d_model},
+                          {"num_heads", sentence.num_heads},
+                          {"d_head", sentence.d_head()},
+                          {"encoder_layers", sentence.encoder_layers},
+                          {"decoder_layers", sentence.decoder_layers}}},
+                        {"source",
+                         {{"text", sentence.source_text},
+                          {"tokens", sentence.source_tokens},
+                          {"ids", sentence.source_ids}}},
+                        {"target",
+                         {{"text", sentence.target_text},
+                          {"tokens", sentence.target_tokens},
+                          {"ids", sentence.target_ids},
+                          {"predicted_tokens", sentence.predicted_tokens},
+                          {"predicted_ids", sentence.predicted_ids},
+                          {"forced", sentence.forced},
+                          {"finished", sentence.finished}}},
+                        {"sites", std::move(sites)}};
+  add_heads_off(document, sentence.heads_off);
   return dump(document);
 }
 
@@ -220,18 +228,21 @@ nlohmann::json probe_json(const SentenceAttention& sentence) {
 nlohmann::json explorer_sentence_json(const SentenceAttention& sentence) {
   nlohmann::json sites = nlohmann::json::array();
   for (const SiteAttention& site : sentence.sites) sites.push_back(explorer_site_json(site));
-  return {{"source", {{"text", sentence.source_text}, {"tokens", sentence.source_tokens}}},
-          {"target",
-           {{"text", sentence.target_text},
-            {"tokens", sentence.target_tokens},
-            {"predicted_tokens", sentence.predicted_tokens},
-            {"forced", sentence.forced}}},
-          {"model",
-           {{"d_model", sentence.d_model},
-            {"num_heads", sentence.num_heads},
-            {"encoder_layers", sentence.encoder_layers},
-            {"decoder_layers", sentence.decoder_layers}}},
-          {"sites", std::move(sites)}};
+  nlohmann::json out = {
+      {"source", {{"text", sentence.source_text}, {"tokens", sentence.source_tokens}}},
+      {"target",
+       {{"text", sentence.target_text},
+        {"tokens", sentence.target_tokens},
+        {"predicted_tokens", sentence.predicted_tokens},
+        {"forced", sentence.forced}}},
+      {"model",
+       {{"d_model", sentence.d_model},
+        {"num_heads", sentence.num_heads},
+        {"encoder_layers", sentence.encoder_layers},
+        {"decoder_layers", sentence.decoder_layers}}},
+      {"sites", std::move(sites)}};
+  add_heads_off(out, sentence.heads_off);  // the page marks these heads (explorer.js headIsOff)
+  return out;
 }
 
 }  // namespace qkv

@@ -17,6 +17,7 @@
 //    "source": {"text", "tokens", "ids"},
 //    "target": {"text", "tokens", "ids", "predicted_tokens", "predicted_ids", "forced",
 //               "finished"},
+//    "heads_off": {site: [heads]}   (only when heads were switched off: their outputs are 0),
 //    "sites":  [{"site", "type", "layer", "queries", "keys", "mask", "qkv_origin",
 //                "shape": [H, Tq, Tk], "weights": [H][Tq][Tk],
 //                with vectors also "query" [H][Tq][Dh], "key" [H][Tk][Dh],
@@ -57,9 +58,9 @@ std::string npy_index_json(const SentenceAttention& sentence, bool vectors);
 /// rounded to 4 decimals.
 nlohmann::json probe_json(const SentenceAttention& sentence);
 
-/// One entry of the explorer's "sentences": tokens, model shape and every site with its
-/// weights, q, k, v and head outputs as base64 float32 (throws std::invalid_argument naming
-/// the site when q, k, v were not recorded).
+/// One entry of the explorer's "sentences": tokens, model shape, "heads_off" as in
+/// attention.json, and every site with its weights, q, k, v and head outputs as base64 float32
+/// (throws std::invalid_argument naming the site when q, k, v were not recorded).
 nlohmann::json explorer_sentence_json(const SentenceAttention& sentence);
 
 }  // namespace qkv

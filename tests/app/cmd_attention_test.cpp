@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "app/export/probe_attention.h"
 #include "tests/app/export/export_test_util.h"
 #include "train/experiment_config.h"
 #include "train/trainer.h"
@@ -124,6 +125,51 @@ TEST_F(AttentionCommandTest, TargetsAreTeacherForced) {
   EXPECT_FALSE(doc["sites"][0].contains("query"));
   EXPECT_FALSE(fs::exists(out("forced") / "index.html"));
   EXPECT_FALSE(fs::exists(out("forced") / "0" / "png"));
+}
+
+// --heads-off: attention.json names the switched-off heads (their outputs are zeros), and the
+// explorer page labels them switched off and passes its self-test in headless Chromium (which
+// recomputes every head output: a switched-off head's zeros must not count as a mismatch).
+TEST_F(AttentionCommandTest, HeadsOffIsRecordedAndTheExplorerSaysSo) {
+  const std::vector<std::string> args = {"--model",
+                                         run().string(),
+                                         "--format",
+                                         "json,html",
+                                         "--vectors",
+                                         "--target",
+                                         "Das Haus ist groß.",
+                                         "The house is big."};
+  auto with = [&](std::vector<std::string> extra) {
+    extra.insert(extra.end(), args.begin(), args.end());
+    return extra;
+  };
+  run_attention(with({"--out", out("heads_on").string()}));
+  run_attention(with({"--out",
+                      out("heads_off").string(),
+                      "--heads-off",
+                      "decoder.1.cross_attn:0;encoder.0.self_attn:1"}));
+  const std::string on_text = test::read_file(out("heads_on") / "0" / "attention.json");
+  EXPECT_EQ(on_text.find("heads_off"), std::string::npos);
+  const auto off =
+      nlohmann::json::parse(test::read_file(out("heads_off") / "0" / "attention.json"));
+  EXPECT_EQ(off["heads_off"],
+            nlohmann::json::parse(R"({"decoder.1.cross_attn": [0], "encoder.0.self_attn": [1]})"));
+  for (const auto& site : off["sites"]) {  // the recorded outputs of those heads are zeros
+    if (site["site"] != "decoder.1.cross_attn") continue;
+    const auto output = torch::tensor(site["output"][0][0].get<std::vector<float>>());
+    EXPECT_TRUE(torch::all(output == 0).item<bool>()) << output;
+    EXPECT_FALSE(torch::all(torch::tensor(site["output"][1][0].get<std::vector<float>>()) == 0)
+                     .item<bool>());
+  }
+
+  // The page opens on the last decoder layer's cross-attention, head 0: the switched-off one.
+  const size_t steps = probe_attention_files(run() / "attention").size();  // its timeline
+  const auto [code, output] =
+      test::check_explorer((out("heads_off") / "index.html").string() + " 2 1 2 " +
+                           std::to_string(steps) + " '' head0-off");
+  if (code == 77) GTEST_SKIP() << output;
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_NE(output.find("PASS"), std::string::npos) << output;
 }
 
 TEST_F(AttentionCommandTest, AlignPrintsOnePharaohLinePerSentence) {

@@ -94,21 +94,27 @@ TEST_F(Serve, AttentionIsTheDocumentOfTheCli) {
   ServerProcess server({"--model", run_});
   const fs::path out = fs::temp_directory_path() / ("qkv_serve_att_" + std::to_string(::getpid()));
   const std::string sentence = kSentences[1];
-  // Decoded (the run's beam), and teacher-forced with a given target.
-  for (const bool forced : {false, true}) {
+  // Decoded (the run's beam), teacher-forced with a given target, and with a head switched off
+  // (the document names it).
+  for (const std::string variant : {"decoded", "forced", "heads_off"}) {
     std::vector<std::string> args = {
         "-q", "attention", "--model", run_, "--out", out.string(), "--format", "json"};
     json body = {{"text", sentence}};
-    if (forced) {
+    if (variant == "forced") {
       args.insert(args.end(), {"--target", "Meine Schwester liest."});
       body["target"] = "Meine Schwester liest.";
+    }
+    if (variant == "heads_off") {
+      args.insert(args.end(), {"--heads-off", "decoder.0.cross_attn:1"});
+      body["heads_off"] = "decoder.0.cross_attn:1";
     }
     args.push_back(sentence);
     const auto cli = run_qkv(args);
     ASSERT_EQ(cli.exit_code, 0) << cli.err;
     const auto res = post(server.port(), "/v1/attention", body.dump());
     ASSERT_EQ(res->status, 200) << res->body;
-    EXPECT_EQ(res->body, testing::read_file(out / "0" / "attention.json")) << "forced " << forced;
+    EXPECT_EQ(res->body, testing::read_file(out / "0" / "attention.json")) << variant;
+    EXPECT_EQ(json::parse(res->body).contains("heads_off"), variant == "heads_off") << variant;
   }
   fs::remove_all(out);
   // The explorer page of the sentence, and q, k, v on request.

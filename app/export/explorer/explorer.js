@@ -175,14 +175,18 @@
   const tl = {probe: 0, index: Math.max(0, timeline.length - 1), layer: 0, head: 'mean'};
   if (timeline.length) tl.layer = timeline[tl.index].probes[0].cross_attn.length - 1;
 
-  // ---------- heads switched off (only inside qkv serve's live page) ----------
-  // The page (serve/page/page.html) posts {qkv: 'heads-off', spec, view} once this explorer has
-  // loaded: which heads its maps were recorded with switched off, and the view to restore. The
-  // explorer marks those heads and asks the page to switch the shown head off or on. Opened on
-  // its own (`qkv attention`), no message comes and nothing changes.
+  // ---------- heads switched off ----------
+  // Each sentence records the heads its maps were recorded with switched off (heads_off: site ->
+  // heads, from `qkv attention --heads-off` or qkv serve's heads_off; absent when all were on):
+  // their recorded outputs are zeros on purpose. Inside qkv serve's live page, the page
+  // (serve/page/page.html) also posts {qkv: 'heads-off', spec, view} once this explorer has
+  // loaded: the same heads, and the view to restore; then the explorer also offers to switch
+  // the shown head off or on. Opened on its own, no message comes.
   let headsOff = null;  // site name -> Set of heads, once the page has said
   function headIsOff(siteName, head) {
-    return headsOff !== null && head !== 'mean' && headsOff.has(siteName) && headsOff.get(siteName).has(head);
+    if (head === 'mean') return false;
+    const recorded = (DATA.sentences[state.sentence].heads_off || {})[siteName] || [];
+    return recorded.includes(head) || (headsOff !== null && headsOff.has(siteName) && headsOff.get(siteName).has(head));
   }
   function toPage(message) { window.parent.postMessage(message, '*'); }  // sandboxed: no origin to name
   window.addEventListener('message', (event) => {
@@ -564,6 +568,8 @@
             hover(null, null);
             if (drawn > s.Tk) problems.push(`${where}: hovering one query drew ${drawn} lines`);
             if (head === 'mean') continue;
+            if (headIsOff(s.site, head) !== (explainer.querySelector('.check.off') !== null)) problems.push(`${where}: switched-off note`);
+            if (explainer.querySelector('.check.bad')) problems.push(`${where}: explainer shows a failed check`);
             for (let i = 0; i < s.Tq; ++i) {
               const ex = explain(s, type.id, head, i);
               let sum = 0;
@@ -573,7 +579,11 @@
               }
               if (Math.abs(sum - 1) > 1e-4) problems.push(`${where} query ${i}: row sums to ${sum}`);
               if (ex.weightError > 1e-5) problems.push(`${where} query ${i}: softmax differs by ${ex.weightError}`);
-              if (ex.outputError > 1e-4) problems.push(`${where} query ${i}: head output differs by ${ex.outputError}`);
+              if (headIsOff(s.site, head)) {  // switched off: zeros recorded, and the page says so
+                if (ex.recordedOut.some((x) => x !== 0)) problems.push(`${where} query ${i}: switched off, but its recorded output is not zero`);
+              } else if (ex.outputError > 1e-4) {
+                problems.push(`${where} query ${i}: head output differs by ${ex.outputError}`);
+              }
               ++explained;
             }
           }

@@ -59,6 +59,15 @@ json normalise_numbers(const json& value) {
   return value;
 }
 
+// heads_off is keyed by site names, which differ between the example and a test model: keep
+// only its first value, compared like an array's first element.
+json heads_off_by_value(json document) {
+  if (document.contains("heads_off")) {
+    document["heads_off"] = json::array({document["heads_off"].front()});
+  }
+  return document;
+}
+
 std::vector<int64_t> dims(const json& nested) {
   std::vector<int64_t> out;
   const json* at = &nested;
@@ -71,10 +80,13 @@ std::vector<int64_t> dims(const json& nested) {
 }
 
 TEST(AttentionJson, ValidatesAgainstTheSchemaDocumentedInDocsWithVectors) {
-  const SentenceAttention sentence = test::labelled_sentence();
+  SentenceAttention sentence = test::labelled_sentence();
+  sentence.heads_off = parse_head_mask("decoder.1.cross_attn:0,1");  // documented, optional
   const json actual = json::parse(attention_json(sentence, /*include_vectors=*/true));
   const json documented = documented_block("<!-- schema: attention.json -->");
-  expect_same_shape(normalise_numbers(documented), normalise_numbers(actual), "$");
+  expect_same_shape(normalise_numbers(heads_off_by_value(documented)),
+                    normalise_numbers(heads_off_by_value(actual)),
+                    "$");
 }
 
 TEST(AttentionJson, WithoutVectorsSitesLackExactlyTheFourVectorKeys) {
@@ -82,6 +94,7 @@ TEST(AttentionJson, WithoutVectorsSitesLackExactlyTheFourVectorKeys) {
   const json actual = json::parse(attention_json(sentence, /*include_vectors=*/false));
   json documented = documented_block("<!-- schema: attention.json -->");
   for (const char* key : {"query", "key", "value", "output"}) documented["sites"][0].erase(key);
+  documented.erase("heads_off");  // only when heads were switched off
   expect_same_shape(normalise_numbers(documented), normalise_numbers(actual), "$");
   EXPECT_THROW(attention_json(sentence, /*include_vectors=*/true), std::invalid_argument);
 }
@@ -133,6 +146,25 @@ TEST(AttentionJson, NumbersReadBackAsTheRecordedFloat32Values) {
   }
   // Unicode tokens pass through unchanged.
   EXPECT_EQ(doc["source"]["tokens"][3], "\u2581\u041f\u0440\u0438\u0432\u0435\u0442");
+}
+
+// With heads switched off the document gains "heads_off" and nothing else; with all heads on it
+// has no such field and is byte for byte what it was before the field existed.
+TEST(AttentionJson, HeadsOffIsOneFieldPresentOnlyWhenHeadsWereSwitchedOff) {
+  SentenceAttention sentence = test::labelled_sentence();
+  const std::string all_on = attention_json(sentence, /*include_vectors=*/false);
+  EXPECT_EQ(all_on.find("heads_off"), std::string::npos);
+
+  sentence.heads_off = parse_head_mask("encoder.0.self_attn:1;decoder.1.cross_attn:0,1");
+  const std::string off = attention_json(sentence, /*include_vectors=*/false);
+  EXPECT_EQ(json::parse(off)["heads_off"],
+            json::parse(R"({"decoder.1.cross_attn": [0, 1], "encoder.0.self_attn": [1]})"));
+  // Keys are sorted: the field sits between "format" and "model".
+  const std::string field =
+      R"("heads_off":{"decoder.1.cross_attn":[0,1],"encoder.0.self_attn":[1]},)";
+  const auto at = off.find(field);
+  ASSERT_NE(at, std::string::npos) << off.substr(0, 300);
+  EXPECT_EQ(std::string(off).erase(at, field.size()), all_on);
 }
 
 }  // namespace

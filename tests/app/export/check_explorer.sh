@@ -6,12 +6,15 @@
 #   - finished (data-ready), passed its self-test,
 #   - shows the expected number of heads and layers (head and layer pickers, data attributes),
 #   - and, when TEXT is given, shows TEXT (UTF-8, e.g. a Cyrillic sentence) as it is in the
-#     sentence line.
-# Usage: check_explorer.sh PAGE HEADS ENCODER_LAYERS DECODER_LAYERS [TIMELINE_STEPS [TEXT]]
+#     sentence line,
+#   - and, when HEAD0_OFF is "head0-off" (a page recorded with head 0 of the last decoder
+#     layer's cross-attention switched off, the view it opens on), labels that head switched off
+#     in the head picker, above the maps and in the explainer.
+# Usage: check_explorer.sh PAGE HEADS ENCODER_LAYERS DECODER_LAYERS [TIMELINE_STEPS [TEXT [HEAD0_OFF]]]
 # Exit 0: pass; 77: skipped (no Chromium); anything else: failure, with the reason on stdout.
 set -uo pipefail
 page="$(realpath "$1")"; heads="$2"; encoder_layers="$3"; decoder_layers="$4"; steps="${5:-0}"
-text="${6:-}"
+text="${6:-}"; head0_off="${7:-}"
 
 browser="$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)"
 if [[ -z "$browser" ]]; then
@@ -54,6 +57,13 @@ grep -q 'rows = queries, columns = keys' "$profile/dom.html" || fail "no 'rows =
 if [[ -n "$text" ]]; then  # in the sentence line on screen, not only in the embedded data
   shown="$(grep -o '<div class="sentence-text" id="sentence-text">.*' "$profile/dom.html" | sed 's/<\/div>.*//')"
   grep -qF -- "$text" <<<"$shown" || fail "'$text' is not on screen (decoded as another charset?): $shown"
+fi
+if [[ "$head0_off" == head0-off ]]; then
+  grep -q '<option value="0"[^>]*>head 0 (switched off)</option>' "$profile/dom.html" ||
+    fail "head 0 is not labelled '(switched off)' in the head picker"
+  grep -q 'id="head-off-note"' "$profile/dom.html" || fail "no switched-off note above the maps"
+  grep -q 'class="check off"' "$profile/dom.html" || fail "the explainer does not say the head is off"
+  ! grep -q 'class="check bad"' "$profile/dom.html" || fail "the explainer shows a failed check"
 fi
 explained="$(attr data-explained)"
 echo "PASS: $heads heads, $encoder_layers encoder and $decoder_layers decoder layers, $explained queries explained and checked, $steps timeline steps"

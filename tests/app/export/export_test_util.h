@@ -3,9 +3,11 @@
 // labels need not match the ids: writers only draw them).
 #pragma once
 
+#include <sys/wait.h>
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -59,6 +61,25 @@ inline SentenceAttention labelled_sentence(int64_t source_length = 5,
 inline std::string read_file(const std::filesystem::path& path) {
   std::ifstream file(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+}
+
+/// What tests/app/export/check_explorer.sh printed (stdout and stderr) and its exit code (77:
+/// skipped, no Chromium) for `args`, a shell-quoted argument line after the script's path.
+struct ExplorerCheck {
+  int code = -1;
+  std::string output;
+};
+inline ExplorerCheck check_explorer(const std::string& args) {
+  const std::string command =
+      std::string(QKV_SOURCE_DIR) + "/tests/app/export/check_explorer.sh " + args + " 2>&1";
+  ExplorerCheck result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buffer[4096];
+  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) result.output.append(buffer, n);
+  const int status = pclose(pipe);
+  result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
 }
 
 }  // namespace qkv::test

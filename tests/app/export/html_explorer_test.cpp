@@ -9,7 +9,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -122,6 +121,14 @@ TEST_F(HtmlExplorerTest, EmbeddedTensorsAreTheRecordedFloat32Values) {
   }
 }
 
+TEST_F(HtmlExplorerTest, EmbedsTheSwitchedOffHeadsOnlyWhenThereAreAny) {
+  SentenceAttention sentence = test::labelled_sentence();
+  EXPECT_FALSE(embedded_data(explorer_html({sentence}, {}))["sentences"][0].contains("heads_off"));
+  sentence.heads_off = parse_head_mask("decoder.1.cross_attn:1");
+  EXPECT_EQ(embedded_data(explorer_html({sentence}, {}))["sentences"][0]["heads_off"],
+            nlohmann::json::parse(R"({"decoder.1.cross_attn": [1]})"));
+}
+
 TEST_F(HtmlExplorerTest, TokensCannotCloseTheDataElement) {
   SentenceAttention sentence = test::labelled_sentence();
   sentence.source_tokens[0] = "</script><script>alert(1)</script>";
@@ -182,19 +189,25 @@ TEST_F(HtmlExplorerTest, LoadsInHeadlessChromiumShowsAllHeadsAndLayersAndPassesI
                       sentences,
                       {"chromium test", {dir_ / "step-50.json", dir_ / "step-100.json"}});
   // The sentence line must show the source text, Cyrillic included, as it is.
-  const std::string command = std::string(QKV_SOURCE_DIR) + "/tests/app/export/check_explorer.sh " +
-                              (dir_ / "index.html").string() + " 2 2 2 2 '" +
-                              sentences[0].source_text + "' 2>&1";
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  char buffer[4096];
-  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
-  const int status = pclose(pipe);
-  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  const auto [code, output] = test::check_explorer((dir_ / "index.html").string() + " 2 2 2 2 '" +
+                                                   sentences[0].source_text + "'");
   if (code == 77) GTEST_SKIP() << output;
   EXPECT_EQ(code, 0) << output;
   EXPECT_NE(output.find("PASS"), std::string::npos) << output;
+}
+
+// A head marked switched off must have recorded zeros: the self-test catches a page whose
+// heads_off does not match its outputs. (The passing case, a page written by `qkv attention
+// --heads-off`, is tests/app/cmd_attention_test.cpp.)
+TEST_F(HtmlExplorerTest, SelfTestFailsWhenASwitchedOffHeadHasAnOutput) {
+  SentenceAttention sentence = test::labelled_sentence(4, 3);
+  sentence.heads_off = parse_head_mask("decoder.1.cross_attn:0");
+  write_html_explorer(dir_ / "index.html", {sentence}, {"chromium test", {}});
+  const auto [code, output] = test::check_explorer((dir_ / "index.html").string() + " 2 2 2");
+  if (code == 77) GTEST_SKIP() << output;
+  EXPECT_NE(code, 0) << output;
+  EXPECT_NE(output.find("switched off, but its recorded output is not zero"), std::string::npos)
+      << output;
 }
 
 }  // namespace
