@@ -2,7 +2,9 @@
 # Regenerates every picture in docs/ (docs/images/) from a trained run directory, with the
 # commands shown in docs/attention.md:
 #   scripts/make_docs_figures.sh [RUN_DIR]        default RUN_DIR: runs/en-de-small
-# Environment: QKV_BIN (default: build/app/qkv), QKV_DOCS_SENTENCE (the example sentence).
+# Environment: QKV_BIN (default: build/app/qkv), QKV_DOCS_SENTENCE (the example sentence),
+# QKV_DOCS_RU_RUN (the English-Russian run of the Russian example; default runs/tatoeba-en-ru,
+# skipped with a message where it is missing), QKV_DOCS_RU_SENTENCE.
 # The explorer screenshots need Chromium (apt-get install chromium); without it they are
 # skipped with a message and the heatmaps are still made.
 set -euo pipefail
@@ -46,6 +48,17 @@ if [[ -n "$browser" ]]; then
   fi
 else
   echo "note: Chromium not found: explorer screenshots not regenerated" >&2
+fi
+# 3. The Russian example (docs/attention.md, section 8): Cyrillic labels on the query axis.
+ru_run="${QKV_DOCS_RU_RUN:-$root/runs/tatoeba-en-ru}"
+ru_sentence="${QKV_DOCS_RU_SENTENCE:-I do not know where Tom lives.}"
+if [[ -d "$ru_run/checkpoints" ]]; then
+  (set -x; "$qkv" attention --model "$ru_run" --out "$work/ru" "$ru_sentence")
+  last_ru=$(( $(ls "$work/ru/0/png" | grep -c '^decoder\..*\.cross_attn\.png$') - 1 ))
+  cp "$work/ru/0/png/decoder.$last_ru.cross_attn.mean.png" "$images/en_ru_cross_attention_mean.png"
+  "$qkv" -q attention --model "$ru_run" --show "$ru_sentence" > "$images/en_ru_show.txt"
+else
+  echo "note: no English-Russian run at $ru_run: the Russian example not regenerated" >&2
 fi
 echo "pictures written to $images:"
 ls -l "$images"
