@@ -42,7 +42,10 @@ struct DataConfig {
     v("prepared_dir",
       prepared_dir,
       "where prepared splits go; empty = ~/.cache/qkv/corpora/<corpus>");
-    v("raw_dir", raw_dir, "raw multi30k/tatoeba files; empty = $QKV_DATA_DIR or ../shared/data");
+    v("raw_dir",
+      raw_dir,
+      "raw multi30k/tatoeba files; empty = $QKV_DATA_DIR, ~/.cache/qkv/data (scripts/get_*.sh) or "
+      "../shared/data");
     v("train_source", train_source, "corpus files: training source file (plain or .gz)");
     v("train_target", train_target, "corpus files: training target file (plain or .gz)");
     v("valid_source", valid_source, "corpus files: validation source file");
