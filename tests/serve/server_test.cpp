@@ -7,6 +7,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -147,7 +148,14 @@ TEST_F(Serve, ModelHealthMetricsAndPage) {
   EXPECT_THAT(page->get_header_value("Content-Security-Policy"), HasSubstr("default-src 'none'"));
   EXPECT_TRUE(page->get_header_value("Access-Control-Allow-Origin").empty());  // no CORS by default
   post(server.port(), "/v1/translate", R"({"texts": ["a", "b"]})");
-  const std::string metrics = client.Get("/metrics")->body;
+  // A request is counted by the server's logger, which cpp-httplib calls after the response has
+  // been sent: the client can ask for /metrics before that, so wait for it (at most 5 s).
+  const std::string counted = "qkv_requests_total{route=\"/v1/translate\",status=\"200\"} 1";
+  std::string metrics = client.Get("/metrics")->body;
+  for (int tries = 0; tries < 100 && metrics.find(counted) == std::string::npos; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    metrics = client.Get("/metrics")->body;
+  }
   EXPECT_THAT(metrics, HasSubstr("qkv_requests_total{route=\"/v1/translate\",status=\"200\"} 1"));
   EXPECT_THAT(metrics, HasSubstr("qkv_requests_total{route=\"/v1/model\",status=\"200\"} 1"));
   EXPECT_THAT(
