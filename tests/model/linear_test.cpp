@@ -99,15 +99,7 @@ class PackedTransformer : public ::testing::Test {
     torch::NoGradGuard no_grad;
     return model_->forward(src_, tgt_);
   }
-  SearchResult greedy() {
-    SearchOptions options;
-    options.bos_id = kBos;
-    options.eos_id = kEos;
-    options.pad_id = kPad;
-    options.max_length_ratio = 1.0;
-    options.max_length_offset = 3;
-    return search(*model_, src_, options);
-  }
+  SearchResult greedy() { return search(*model_, src_, test::search_options(/*beam=*/1)); }
   Transformer model_{nullptr};
   torch::Tensor src_, tgt_;
 };
