@@ -144,6 +144,47 @@ int time_all_reduce(ProcessGroup& group) {
   return 0;
 }
 
+// Median milliseconds of 11 calls of all_reduce_sum_in_buckets on `tensors`, after one warm-up;
+// every call starts together (a small all-reduce before it).
+double median_all_reduce_ms(ProcessGroup& group, const std::vector<torch::Tensor>& tensors) {
+  std::vector<double> milliseconds;
+  for (int run = 0; run < 12; ++run) {
+    sum_over_ranks(group, int64_t{0});  // start together
+    const auto start = Clock::now();
+    all_reduce_sum_in_buckets(group, tensors);
+    const double elapsed = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (run > 0) milliseconds.push_back(elapsed);  // run 0 is the warm-up
+  }
+  std::sort(milliseconds.begin(), milliseconds.end());
+  return milliseconds[5];
+}
+
+// Not a test: all-reduce time against message size, from 1 KiB to a 60M-float gradient (240 MB),
+// as one tensor and as tensors of 100,000 floats in the default 25 MiB buckets (what the trainer
+// sends: flatten, all-reduce, copy back). One line per size on rank 0: bytes, median ms of 11
+// calls and algorithm bandwidth (bytes / time, 1 GB = 1e9 bytes) for each form.
+int all_reduce_sweep(ProcessGroup& group) {
+  const std::vector<int64_t> sizes = {
+      256, 4096, 65'536, 262'144, 1'048'576, 4'194'304, 7'600'000, 16'777'216, 60'000'000};
+  if (group.rank() == 0) {
+    std::cout << "all_reduce_sum_in_buckets of float32 over " << group.world_size()
+              << " ranks, median of 11 calls after one warm-up\n"
+              << "bytes  one-tensor-ms  one-tensor-GB/s  100k-pieces-ms  100k-pieces-GB/s\n";
+  }
+  for (const int64_t floats : sizes) {
+    const auto whole = torch::randn({floats});
+    const auto pieces = whole.clone().split(100'000);
+    const double bytes = 4.0 * static_cast<double>(floats);
+    const double whole_ms = median_all_reduce_ms(group, {whole});
+    const double pieces_ms = median_all_reduce_ms(group, pieces);
+    if (group.rank() == 0) {
+      std::cout << static_cast<int64_t>(bytes) << "  " << whole_ms << "  " << bytes / whole_ms / 1e6
+                << "  " << pieces_ms << "  " << bytes / pieces_ms / 1e6 << std::endl;
+    }
+  }
+  return 0;
+}
+
 int run_scenario(const std::string& name, ProcessGroup& group) {
   const std::map<std::string, std::function<int(ProcessGroup&)>> scenarios = {
       {"all_reduce_in_buckets", all_reduce_in_buckets},
@@ -153,7 +194,8 @@ int run_scenario(const std::string& name, ProcessGroup& group) {
       {"different_settings", different_settings},
       {"lose_rank_0", [](ProcessGroup& g) { return lose_rank(g, 0); }},
       {"lose_rank_1", [](ProcessGroup& g) { return lose_rank(g, 1); }},
-      {"time_all_reduce", time_all_reduce}};
+      {"time_all_reduce", time_all_reduce},
+      {"all_reduce_sweep", all_reduce_sweep}};
   const auto scenario = scenarios.find(name);
   if (scenario == scenarios.end()) throw std::runtime_error("unknown scenario " + name);
   return scenario->second(group);
