@@ -64,6 +64,8 @@ int run_cli(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --help, --version
+  } catch (const ExitStatus& status) {
+    return status.code;
   } catch (const CLI::ParseError& e) {
     std::cerr << "qkv: error: " << e.what() << " (see qkv --help)" << std::endl;
     return 2;

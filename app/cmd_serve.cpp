@@ -9,12 +9,9 @@
 
 #include "app/commands.h"
 #include "app/decode_flags.h"
+#include "app/process_settings.h"
 #include "inference/loaded_run.h"
 #include "serve/server.h"
-
-// OpenBLAS's own setter (Debian's libblas.so.3 is OpenBLAS: scripts/setup.sh checks). Weak: with
-// another BLAS it is null and that library keeps its threads.
-extern "C" void openblas_set_num_threads(int threads) __attribute__((weak));
 
 namespace qkv {
 namespace {
@@ -24,11 +21,7 @@ namespace {
 // and two threads (p99 0.8 s against 0.7-1.1 s); beside a running `qkv train`, 51 against 17
 // sentences/s and p99 1.3 s against 6.1 s: two threads per small GEMM thrash when every core is
 // busy, and a server shares its machine (README, `qkv serve`).
-void configure_decoding_threads(int64_t threads) {
-  if (openblas_set_num_threads != nullptr) {
-    openblas_set_num_threads(static_cast<int>(threads > 0 ? threads : 1));
-  }
-}
+void configure_decoding_threads(int64_t threads) { set_blas_threads(threads > 0 ? threads : 1); }
 
 // At most two malloc arenas for the server's many HTTP threads and its model thread (glibc's
 // default allows 8 per core). In 10-minute soaks at 32 clients, resident memory ended at 505 MB

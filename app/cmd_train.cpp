@@ -3,29 +3,135 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <thread>
 
 #include "app/commands.h"
 #include "app/export/loss_plot.h"
 #include "app/export/probe_attention.h"
+#include "app/local_launcher.h"
 #include "app/process_settings.h"
 #include "inference/loaded_run.h"
 #include "train/enum_names.h"
 #include "train/metrics_log.h"
 #include "train/trainer.h"
 
+#ifdef QKV_HAVE_DIST
+#include "app/dist_training_group.h"
+#include "dist/distributed_env.h"
+#endif
+
 namespace qkv {
+namespace {
+
+struct TrainCommandOptions {
+  std::string config_path;
+  std::vector<std::string> overrides;
+  std::string run_dir;
+  bool resume = false;
+  int nproc = 0;  // 0: not asked; N: start N local workers
+};
+
+// The worker command line of `qkv train --nproc N`: the same command without --nproc.
+std::vector<std::string> worker_args(const TrainCommandOptions& o) {
+  std::vector<std::string> args = {"train"};
+  if (!o.config_path.empty()) args.insert(args.end(), {"--config", o.config_path});
+  for (const auto& item : o.overrides) args.insert(args.end(), {"--set", item});
+  if (!o.run_dir.empty()) args.insert(args.end(), {"--run-dir", o.run_dir});
+  if (o.resume) args.push_back("--resume");
+  return args;
+}
+
+// `qkv train --nproc N`: N workers of this executable on this machine, as torchrun would start
+// them; their exit status is this command's.
+[[noreturn]] void train_with_local_workers(const TrainCommandOptions& o,
+                                           std::chrono::milliseconds grace) {
+  LocalLaunchOptions launch;
+  launch.program = std::filesystem::read_symlink("/proc/self/exe").string();
+  launch.args = worker_args(o);
+  launch.nproc = o.nproc;
+  launch.grace = grace;
+  throw ExitStatus{launch_local_workers(launch)};
+}
+
+// A torchrun restart (--max_restarts) of a group whose run directory has a checkpoint continues
+// it, as if --resume had been given.
+bool restarted_by_torchrun(const std::filesystem::path& run_dir) {
+  const char* restarts = std::getenv("TORCHELASTIC_RESTART_COUNT");
+  return restarts != nullptr && std::atoi(restarts) > 0 && RunDir(run_dir).latest_checkpoint();
+}
+
+// The data-parallel group the launcher's variables describe (WORLD_SIZE > 1), or nullptr. A rank
+// other than 0 logs warnings and errors only, and each rank takes its share of the cores for
+// OpenBLAS unless OPENBLAS_NUM_THREADS says otherwise.
+std::unique_ptr<TrainingGroup> join_group_if_launched(const TrainConfig& tc) {
+#ifdef QKV_HAVE_DIST
+  const DistributedEnv env = distributed_env_from_process();
+  if (!env.is_distributed()) return nullptr;
+  if (env.rank > 0 && spdlog::get_level() < spdlog::level::warn) {
+    spdlog::set_level(spdlog::level::warn);
+  }
+  if (std::getenv("OPENBLAS_NUM_THREADS") == nullptr) {
+    set_blas_threads(
+        blas_threads_per_rank(std::thread::hardware_concurrency(), env.local_world_size));
+  }
+  const auto timeout = std::chrono::seconds(tc.dist_timeout_s);
+  auto group = join_training_group(env, timeout);
+  spdlog::info("[train] data-parallel: {}, timeout {} s", env.describe(), tc.dist_timeout_s);
+  return group;
+#else
+  (void)tc;
+  const char* world = std::getenv("WORLD_SIZE");
+  if (world != nullptr && std::atoi(world) > 1) {
+    throw std::runtime_error(
+        "WORLD_SIZE > 1 but this qkv was built without data-parallel training (Gloo's headers "
+        "were missing: apt-get install libgloo-dev, then rebuild)");
+  }
+  return nullptr;
+#endif
+}
+
+// What `qkv train` prints when it is done.
+void print_summary(const TrainSummary& s,
+                   const ExperimentConfig& config,
+                   const std::filesystem::path& run_dir) {
+  const auto metric = [&](const char* name) {
+    auto it = s.last_validation.find(name);
+    return it == s.last_validation.end() ? std::string("-") : fmt::format("{:.2f}", it->second);
+  };
+  std::cout << fmt::format(
+      "trained {} steps in {:.1f} min ({}; {:.0f} target tokens/s{}, {} parameters)\n"
+      "last validation: loss {} | BLEU {} | chrF {}\n"
+      "best {}: {:.2f}\n"
+      "run directory: {}\n"
+      "  best checkpoint: {}\n  last checkpoint: {}\n",
+      s.steps,
+      s.seconds / 60.0,
+      s.stop_reason,
+      s.tokens_per_second,
+      s.world_size > 1 ? fmt::format(" on {} processes, {:.0f}% of the time summing gradients",
+                                     s.world_size,
+                                     100 * s.all_reduce_share)
+                       : std::string(),
+      s.parameters,
+      metric("valid_loss"),
+      metric("bleu"),
+      metric("chrf"),
+      enum_name(config.train.best_metric),
+      s.best_score,
+      run_dir.string(),
+      s.best_checkpoint.empty() ? "-" : s.best_checkpoint.string(),
+      s.last_checkpoint.empty() ? "-" : s.last_checkpoint.string());
+}
+
+}  // namespace
 
 void add_train_command(CLI::App& app) {
-  struct Options {
-    std::string config_path;
-    std::vector<std::string> overrides;
-    std::string run_dir;
-    bool resume = false;
-  };
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<TrainCommandOptions>();
   CLI::App* cmd =
       app.add_subcommand("train", "Train a model from a YAML config into a run directory");
   cmd->add_option("-c,--config", options->config_path, "Experiment YAML (see configs/)");
@@ -34,18 +140,34 @@ void add_train_command(CLI::App& app) {
   cmd->add_flag("--resume",
                 options->resume,
                 "Continue from the run directory's latest checkpoint (its saved config + --set)");
-  cmd->callback([options] {
+  CLI::Option* nproc = cmd->add_option(
+      "--nproc",
+      options->nproc,
+      "Train with N processes on this machine, data-parallel (docs/distributed.md)");
+  cmd->callback([options, nproc] {
     if (options->config_path.empty() && !(options->resume && !options->run_dir.empty())) {
       throw CLI::RequiredError("--config (or --resume with --run-dir)");
     }
     std::filesystem::path run_dir = options->run_dir;
     if (run_dir.empty())
       run_dir = std::filesystem::path("runs") / std::filesystem::path(options->config_path).stem();
+    if (options->resume || restarted_by_torchrun(run_dir)) options->resume = true;
     const ExperimentConfig config =
         options->resume ? load_run_config(run_dir, options->overrides)
                         : load_experiment_config(options->config_path, options->overrides);
+    if (nproc->count() > 0) {
+      if (options->nproc < 1) {
+        throw CLI::ValidationError("--nproc",
+                                   "must be at least 1, got " + std::to_string(options->nproc));
+      }
+      // The workers wait dist_timeout_s for a lost peer; give them that and a little more.
+      const auto grace = std::chrono::seconds(config.train.dist_timeout_s + 10);
+      if (options->nproc > 1) train_with_local_workers(*options, grace);
+    }
     configure_threads(config.train.threads);
+    const std::unique_ptr<TrainingGroup> group = join_group_if_launched(config.train);
     TrainOptions train_options{run_dir, options->resume};
+    train_options.group = group.get();
     const RunDir run(run_dir);
     train_options.hooks.after_validation = [&config, run](Translator& translator, int64_t step) {
       save_probe_attention(translator, config.train.probe_sentences, step, run.attention());
@@ -54,29 +176,8 @@ void add_train_command(CLI::App& app) {
       write_loss_plot(MetricsLog::read(trained.metrics()), trained.loss_plot());
     };
     const TrainSummary s = train_model(config, train_options);
-    const auto metric = [&](const char* name) {
-      auto it = s.last_validation.find(name);
-      return it == s.last_validation.end() ? std::string("-") : fmt::format("{:.2f}", it->second);
-    };
-    std::cout << fmt::format(
-        "trained {} steps in {:.1f} min ({}; {:.0f} target tokens/s, {} parameters)\n"
-        "last validation: loss {} | BLEU {} | chrF {}\n"
-        "best {}: {:.2f}\n"
-        "run directory: {}\n"
-        "  best checkpoint: {}\n  last checkpoint: {}\n",
-        s.steps,
-        s.seconds / 60.0,
-        s.stop_reason,
-        s.tokens_per_second,
-        s.parameters,
-        metric("valid_loss"),
-        metric("bleu"),
-        metric("chrf"),
-        enum_name(config.train.best_metric),
-        s.best_score,
-        run_dir.string(),
-        s.best_checkpoint.empty() ? "-" : s.best_checkpoint.string(),
-        s.last_checkpoint.empty() ? "-" : s.last_checkpoint.string());
+    if (group && group->rank() != 0) return;  // rank 0 reports for the group
+    print_summary(s, config, run_dir);
   });
 }
 

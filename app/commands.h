@@ -8,6 +8,12 @@ class App;
 
 namespace qkv {
 
+/// Thrown by a subcommand whose outcome is an exit status that has been reported already (the
+/// workers of `qkv train --nproc`): run_cli() returns `code` without another line.
+struct ExitStatus {
+  int code = 0;
+};
+
 void add_config_command(CLI::App& app);     // app/cmd_config.cpp
 void add_prepare_command(CLI::App& app);    // app/cmd_prepare.cpp
 void add_train_command(CLI::App& app);      // app/cmd_train.cpp

@@ -3,6 +3,7 @@
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 
@@ -11,6 +12,9 @@
 #endif
 
 #include "model/kernels/dispatch.h"
+
+// OpenBLAS's own setter. Weak: with another BLAS it is null.
+extern "C" void openblas_set_num_threads(int threads) __attribute__((weak));
 
 namespace qkv {
 
@@ -57,6 +61,16 @@ int64_t configure_threads(int64_t requested) {
   const int64_t threads = requested > 0 ? requested : default_torch_threads();
   at::set_num_threads(static_cast<int>(threads));
   return threads;
+}
+
+void set_blas_threads(int64_t threads) {
+  if (openblas_set_num_threads != nullptr) {
+    openblas_set_num_threads(static_cast<int>(std::max<int64_t>(threads, 1)));
+  }
+}
+
+int64_t blas_threads_per_rank(int64_t cores, int64_t local_ranks) {
+  return std::max<int64_t>(1, cores / std::max<int64_t>(local_ranks, 1));
 }
 
 }  // namespace qkv

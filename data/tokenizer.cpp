@@ -145,6 +145,19 @@ Tokenizer Tokenizer::load(const std::filesystem::path& model_path) {
   return Tokenizer(std::move(impl));
 }
 
+Tokenizer Tokenizer::from_bytes(const std::string& bytes, const std::string& name) {
+  auto impl = std::make_unique<Impl>();
+  const auto status = impl->processor.LoadFromSerializedProto(bytes);
+  if (!status.ok()) {
+    throw std::runtime_error(name + ": not a SentencePiece model (" +
+                             std::string(status.message()) + ")");
+  }
+  check_special_ids(impl->processor, name);
+  return Tokenizer(std::move(impl));
+}
+
+std::string Tokenizer::serialized() const { return impl_->processor.serialized_model_proto(); }
+
 std::vector<int64_t> Tokenizer::encode(std::string_view text) const {
   std::vector<int> ids;
   const auto status = impl_->processor.Encode(text, &ids);

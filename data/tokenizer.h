@@ -35,6 +35,13 @@ class Tokenizer {
   /// its special ids differ from pad=0 unk=1 bos=2 eos=3.
   static Tokenizer load(const std::filesystem::path& model_path);
 
+  /// Loads a model from the bytes of its file (what rank 0 of a data-parallel run sends the
+  /// others); `name` stands for the file in errors, which are those of load().
+  static Tokenizer from_bytes(const std::string& bytes, const std::string& name);
+
+  /// The model as from_bytes() reads it (SentencePiece's serialized proto).
+  std::string serialized() const;
+
   Tokenizer(Tokenizer&&) noexcept;
   Tokenizer& operator=(Tokenizer&&) noexcept;
   ~Tokenizer();

@@ -92,8 +92,21 @@ DistributedEnv parse_distributed_env(const EnvironmentLookup& lookup) {
   env.rank = checked_rank("RANK", *rank, world_size);
   const auto local_rank = number_or_unset(lookup, "LOCAL_RANK");
   env.local_rank = local_rank ? checked_rank("LOCAL_RANK", *local_rank, world_size) : env.rank;
+  const auto local_world_size = number_or_unset(lookup, "LOCAL_WORLD_SIZE");
+  if (local_world_size && (*local_world_size < 1 || *local_world_size > world_size)) {
+    throw std::runtime_error("LOCAL_WORLD_SIZE=" + std::to_string(*local_world_size) +
+                             " is not between 1 and WORLD_SIZE=" + std::to_string(world_size));
+  }
+  env.local_world_size = static_cast<int>(local_world_size.value_or(world_size));
   env.master_addr = required(lookup, "MASTER_ADDR", env.world_size);
   env.master_port = checked_port(required(lookup, "MASTER_PORT", env.world_size));
+  env.agent_store = non_empty(lookup, "TORCHELASTIC_USE_AGENT_STORE") == std::string("True");
+  const auto restarts = number_or_unset(lookup, "TORCHELASTIC_RESTART_COUNT").value_or(0);
+  if (restarts < 0) {
+    throw std::runtime_error("TORCHELASTIC_RESTART_COUNT=" + std::to_string(restarts) +
+                             " is negative");
+  }
+  env.restart_count = restarts;
   return env;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 
 #include "dist/c10d_compat.h"
@@ -70,10 +71,16 @@ ProcessGroup::ProcessGroup(const DistributedEnv& env, std::chrono::milliseconds 
   impl_->timeout = timeout;
   ignore_sigpipe_unless_handled();
   try {
-    // Rank 0 serves the store; every rank (rank 0 too) connects to it and waits for all.
-    impl_->store = c10::make_intrusive<c10d::TCPStore>(
+    // Rank 0 serves the store, unless torchrun's agent does; every rank connects to it.
+    const bool serve = env.rank == 0 && !env.agent_store;
+    c10::intrusive_ptr<c10d::Store> tcp = c10::make_intrusive<c10d::TCPStore>(
         env.master_addr,
-        c10d_compat::tcp_store_options(env.master_port, env.rank == 0, env.world_size, timeout));
+        c10d_compat::tcp_store_options(env.master_port, serve, env.world_size, timeout));
+    impl_->store = tcp;
+    if (env.agent_store) {
+      impl_->store = c10::make_intrusive<c10d::PrefixStore>(
+          "/worker/attempt_" + std::to_string(env.restart_count), tcp);
+    }
     // Gloo exchanges its addresses through the store and connects every pair of ranks.
     auto options = c10d::ProcessGroupGloo::Options::create(timeout);
     options->devices.push_back(gloo_device_for(env));
@@ -118,6 +125,22 @@ torch::Tensor ProcessGroup::all_gather(const torch::Tensor& tensor) {
   for (int rank = 0; rank < world_size(); ++rank) outputs[0].push_back(torch::empty_like(input[0]));
   impl_->wait_all("all_gather", {impl_->gloo->allgather(outputs, input)});
   return torch::stack(outputs[0]);
+}
+
+void ProcessGroup::wait_for_rank0(const std::string& name) {
+  // A day: long enough for any validation, short of "for ever" if rank 0 hangs without dying.
+  constexpr std::chrono::hours kLongWait{24};
+  const std::string key = "qkv/after-rank0/" + name;
+  try {
+    if (rank() == 0) {
+      impl_->store->set(key, std::vector<uint8_t>{1});
+    } else {
+      impl_->store->wait({key}, kLongWait);
+    }
+  } catch (const std::exception& error) {
+    throw std::runtime_error(describe_collective_failure(
+        "wait for rank 0", rank(), world_size(), kLongWait, short_cause(error)));
+  }
 }
 
 }  // namespace qkv

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "dist/distributed_env.h"
@@ -43,6 +44,12 @@ class ProcessGroup {
   /// Every rank's `tensor` (same shape and dtype everywhere), stacked in rank order:
   /// [world_size, ...tensor's shape].
   torch::Tensor all_gather(const torch::Tensor& tensor);
+
+  /// A point every rank passes only after rank 0 did: rank 0 marks `name` done in the store and
+  /// goes on; the others wait for the mark without the group's timeout (rank 0 may be preparing
+  /// data or validating for minutes). A rank 0 that dies still ends the wait at once: its store
+  /// closes. `name` must be new for each call (e.g. "valid-1000").
+  void wait_for_rank0(const std::string& name);
 
  private:
   struct Impl;

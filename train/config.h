@@ -59,8 +59,9 @@ struct TrainConfig {
   int64_t validate_every = 1000;                // validate (loss, BLEU, chrF) every N steps
   int64_t valid_max_sentences = 500;            // cap on validation sentences decoded for BLEU/chrF
   BestMetric best_metric = BestMetric::kBleu;   // bleu | chrf | loss: which checkpoint is "best"
-  int64_t patience = 0;   // stop after N validations without improvement (0 = off)
-  int64_t keep_last = 3;  // keep the last N checkpoints (plus the best)
+  int64_t patience = 0;         // stop after N validations without improvement (0 = off)
+  int64_t keep_last = 3;        // keep the last N checkpoints (plus the best)
+  int64_t dist_timeout_s = 30;  // data-parallel runs: rendezvous and each collective's limit
   std::vector<std::string> probe_sentences;  // sentences whose attention is saved at validation
 
   /// Calls v(name, member, doc) for every field, in file order (see ModelConfig).
@@ -95,6 +96,10 @@ struct TrainConfig {
     v("best_metric", best_metric, "bleu | chrf | loss: which checkpoint is kept as best");
     v("patience", patience, "stop after N validations without improvement (0 = off)");
     v("keep_last", keep_last, "keep the last N checkpoints, plus the best");
+    v("dist_timeout_s",
+      dist_timeout_s,
+      "data-parallel runs: seconds a rank waits for the others (start, each step) before it "
+      "stops with an error naming the lost rank");
     v("probe_sentences",
       probe_sentences,
       "source sentences whose attention is saved at validation");

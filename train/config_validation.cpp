@@ -149,6 +149,7 @@ void validate_train(const TrainConfig& t, const Validator& check) {
   check.require(t.valid_max_sentences >= 0, "train.valid_max_sentences", "must not be negative");
   check.require(t.patience >= 0, "train.patience", "must not be negative (0 = off)");
   check.require(t.keep_last >= 1, "train.keep_last", "must be at least 1");
+  check.require(t.dist_timeout_s > 0, "train.dist_timeout_s", "must be positive");
 }
 
 void validate_decode(const DecodeConfig& dc, const Validator& check) {

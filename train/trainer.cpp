@@ -4,6 +4,10 @@
 //   loop: train_step()   accumulate gradients, clip, schedule, update; log_step()
 //         validate_and_save() every train.validate_every steps, then the after_validation hook
 //   finish()             final validation or interrupted save, the after_training hook, summary
+// In a data-parallel group (train/training_group.h) every rank runs the same steps in the same
+// order: rank 0 reads and writes the run directory and validates, and sends the others what
+// they need (checkpoint, tokenizer, validation figures); each step sums the gradients of all
+// ranks, so the ranks stay identical; docs/distributed.md says what is exchanged when.
 #include "train/trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -13,8 +17,10 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <array>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -182,6 +188,13 @@ struct TrainState {
   std::map<std::string, double> last_metrics;
 };
 
+// Stop requests that arise on one rank (a signal, rank 0's clock) and must stop every rank at
+// the same step: summed over the ranks with each step's gradients.
+struct AgreedStop {
+  bool signal = false;
+  bool time_up = false;
+};
+
 // The progress-log window: what the next step line averages over.
 struct LogWindow {
   Clock::time_point start = Clock::now();
@@ -195,6 +208,7 @@ class Trainer {
       : config_(config),
         tc_(config.train),
         options_(options),
+        group_(options.group ? *options.group : single_process_),
         run_(options.run_dir),
         device_(training_device(tc_)),
         precision_(training_precision(tc_, device_)) {}
@@ -216,6 +230,11 @@ class Trainer {
   }
 
  private:
+  bool rank0() const { return group_.rank() == 0; }
+  bool distributed() const { return group_.world_size() > 1; }
+  void check_group();
+  void start_ranks_alike();
+  std::optional<Checkpoint> checkpoint_to_resume();
   void prepare();
   void prepare_run_directory(const std::vector<SentencePair>& train_pairs);
   void prepare_batches(const std::vector<SentencePair>& train_pairs,
@@ -223,6 +242,9 @@ class Trainer {
   void restore();
   std::string stop_reason() const;
   StepResult train_step();
+  std::vector<Batch> my_share_of_next_step(int64_t& step_tokens);
+  double sum_over_ranks(double local_loss);
+  ValidationResult validate_on_rank0();
   TokenLoss forward_loss(const Batch& batch);
   void log_step(double lr);
   void validate_and_save();
@@ -230,10 +252,13 @@ class Trainer {
   TrainSummary finish();
 
   double elapsed() const { return state_.previous_seconds + seconds_since(run_start_); }
+  bool time_is_up() const { return tc_.max_minutes > 0 && elapsed() >= tc_.max_minutes * 60.0; }
 
   const ExperimentConfig& config_;
   const TrainConfig& tc_;
   const TrainOptions& options_;
+  SingleProcess single_process_;
+  TrainingGroup& group_;
   const RunDir run_;
   const torch::Device device_;
   const ResolvedPrecision precision_;
@@ -263,26 +288,21 @@ class Trainer {
   int64_t non_finite_in_a_row_ = 0;  // steps skipped because the loss or gradient was inf/NaN
   int64_t last_checkpoint_step_ = -1;
   std::string stop_reason_;
+  AgreedStop agreed_stop_;
+  double all_reduce_seconds_ = 0;
 };
 
 // 1. The run directory (new or resumed), the data and the tokenizer.
 void Trainer::prepare() {
-  if (options_.resume) {
-    const auto latest = run_.latest_checkpoint();
-    if (!latest) {
-      throw std::runtime_error("cannot resume: run directory " + run_.root().string() +
-                               " has no checkpoint (start without --resume)");
-    }
-    resume_from_ = load_checkpoint(*latest);
-    spdlog::info("[train] resuming from {} (step {})", latest->string(), resume_from_->step);
-  } else if (!run_.step_checkpoints().empty()) {
-    throw std::runtime_error(
-        "run directory " + run_.root().string() +
-        " already has checkpoints: pass --resume to continue it, or choose another --run-dir");
-  }
+  if (distributed()) check_group();
+  resume_from_ = checkpoint_to_resume();
+  // Ranks on one machine share the corpus cache: rank 0 prepares it, then the others find it
+  // (or, on another machine, prepare their own copy, the same bytes).
+  if (!rank0()) group_.share_from_rank0("corpus", "");
   // A resumed run keeps the splits it was trained on, even if its raw folder is gone.
   const PreparedCorpus corpus =
       resume_from_ ? find_or_prepare_corpus(config_.data) : prepare_corpus(config_.data);
+  if (rank0()) group_.share_from_rank0("corpus", "");
   spdlog::info("[data] {}: {} train / {} valid / {} test pairs in {}",
                corpus.corpus,
                corpus.train.pairs,
@@ -305,26 +325,67 @@ void Trainer::prepare() {
   prepare_batches(train_pairs, valid_pairs);
 }
 
-// A new run saves its config and trains its tokenizer; a resumed one checks the tokenizer.
-void Trainer::prepare_run_directory(const std::vector<SentencePair>& train_pairs) {
-  guard_.emplace(run_.root());
-  fs::create_directories(run_.checkpoints());
-  remove_stale_temporary_files(run_.checkpoints());
-  log_file_.emplace(run_.log());
-  if (!resume_from_) {
-    write_file_atomically(run_.config(), to_yaml(config_, /*with_docs=*/true));
-    spdlog::info("[data] training a {} SentencePiece model, vocabulary {}",
-                 enum_name(config_.data.tokenizer),
-                 config_.data.vocab_size);
-    Tokenizer::train(joint_sentences(train_pairs), tokenizer_options(config_), run_.tokenizer());
-  }
-  tokenizer_.emplace(Tokenizer::load(run_.tokenizer()));
-  tokenizer_crc_ = file_crc32(run_.tokenizer());
-  if (resume_from_ && resume_from_->tokenizer_crc32 != tokenizer_crc_) {
+// Every rank must train the same model on the same data, on CPUs (Gloo sums CPU tensors).
+void Trainer::check_group() {
+  if (device_.is_cuda()) {
     throw std::runtime_error(
-        "cannot resume: " + run_.tokenizer().string() +
-        " is not the tokenizer the checkpoint was trained with (CRC-32 differs)");
+        "data-parallel training (WORLD_SIZE > 1) runs on CPUs only (Gloo): set train.device: "
+        "cpu");
   }
+  group_.check_same("config", to_yaml(config_));
+}
+
+// On --resume, rank 0's latest checkpoint (read by rank 0, sent to the others); else nothing,
+// and a run directory that already has checkpoints is an error.
+std::optional<Checkpoint> Trainer::checkpoint_to_resume() {
+  std::string bytes;
+  std::string name = "rank 0's checkpoint";
+  if (rank0() && options_.resume) {
+    const auto latest = run_.latest_checkpoint();
+    if (!latest) {
+      throw std::runtime_error("cannot resume: run directory " + run_.root().string() +
+                               " has no checkpoint (start without --resume)");
+    }
+    name = latest->string();
+    bytes = read_checkpoint_bytes(*latest);
+  } else if (rank0() && !run_.step_checkpoints().empty()) {
+    throw std::runtime_error(
+        "run directory " + run_.root().string() +
+        " already has checkpoints: pass --resume to continue it, or choose another --run-dir");
+  }
+  bytes = group_.share_from_rank0("checkpoint", std::move(bytes));
+  if (bytes.empty()) return std::nullopt;
+  Checkpoint checkpoint = parse_checkpoint(bytes, name);
+  spdlog::info("[train] resuming from {} (step {})", name, checkpoint.step);
+  return checkpoint;
+}
+
+// A new run saves its config and trains its tokenizer; a resumed one checks the tokenizer.
+// Rank 0 alone touches the run directory; the other ranks get the tokenizer from it.
+void Trainer::prepare_run_directory(const std::vector<SentencePair>& train_pairs) {
+  if (rank0()) {
+    guard_.emplace(run_.root());
+    fs::create_directories(run_.checkpoints());
+    remove_stale_temporary_files(run_.checkpoints());
+    log_file_.emplace(run_.log());
+    if (!resume_from_) {
+      write_file_atomically(run_.config(), to_yaml(config_, /*with_docs=*/true));
+      spdlog::info("[data] training a {} SentencePiece model, vocabulary {}",
+                   enum_name(config_.data.tokenizer),
+                   config_.data.vocab_size);
+      Tokenizer::train(joint_sentences(train_pairs), tokenizer_options(config_), run_.tokenizer());
+    }
+    tokenizer_.emplace(Tokenizer::load(run_.tokenizer()));
+    tokenizer_crc_ = file_crc32(run_.tokenizer());
+    if (resume_from_ && resume_from_->tokenizer_crc32 != tokenizer_crc_) {
+      throw std::runtime_error(
+          "cannot resume: " + run_.tokenizer().string() +
+          " is not the tokenizer the checkpoint was trained with (CRC-32 differs)");
+    }
+  }
+  const std::string model =
+      group_.share_from_rank0("tokenizer", rank0() ? tokenizer_->serialized() : "");
+  if (!rank0()) tokenizer_.emplace(Tokenizer::from_bytes(model, "rank 0's tokenizer"));
 }
 
 // 2. Token ids, and the batch stream at the saved position.
@@ -373,6 +434,7 @@ void Trainer::restore() {
     }
     resume_from_.reset();  // free the copy of the weights
   }
+  if (distributed()) start_ranks_alike();
   spdlog::info("[train] {} parameters, {} torch threads, {} batches per epoch, device {}",
                summary_.parameters,
                at::get_num_threads(),
@@ -384,25 +446,43 @@ void Trainer::restore() {
     spdlog::info("[train] {}", precision_.reason);
   }
   translator_ = std::make_unique<Translator>(model_, *tokenizer_);
-  metrics_ = std::make_unique<MetricsLog>(run_.metrics(), state_.step);
   schedule_ = {tc_.schedule, tc_.learning_rate, tc_.warmup_steps, tc_.max_steps};
-  progress_ = std::make_unique<Progress>(
-      tc_.log_every, tc_.max_steps, tc_.max_minutes * 60.0, [this](const std::string& line) {
-        log_file_->file_only().info("[train] {}", line);
-      });
+  if (rank0()) {
+    metrics_ = std::make_unique<MetricsLog>(run_.metrics(), state_.step);
+    progress_ = std::make_unique<Progress>(
+        tc_.log_every, tc_.max_steps, tc_.max_minutes * 60.0, [this](const std::string& line) {
+          log_file_->file_only().info("[train] {}", line);
+        });
+  }
   signals_.emplace();
   run_start_ = Clock::now();
   window_ = {};
 }
 
-// Why training stops now, or "" to go on.
+// Every rank starts from rank 0's weights (the same seed gives the same ones; this makes sure),
+// and draws its own dropout masks: a stream of its own, from the seed, its rank and the step.
+void Trainer::start_ranks_alike() {
+  std::vector<torch::Tensor> weights;
+  for (const auto& parameter : model_->parameters()) weights.push_back(parameter);
+  for (const auto& buffer : model_->buffers()) weights.push_back(buffer);
+  group_.broadcast_from_rank0(weights);
+  if (!rank0()) {
+    torch::manual_seed(static_cast<uint64_t>(tc_.seed + 1000003 * group_.rank() + state_.step));
+  }
+  spdlog::info("[train] rank {} of {}: weights from rank 0, {} batch(es) per rank and step",
+               group_.rank(),
+               group_.world_size(),
+               tc_.accumulate);
+}
+
+// Why training stops now, or "" to go on. A signal or the time limit counts when any rank saw
+// it at the last step (agreed_stop_), so that every rank stops after the same step.
 std::string Trainer::stop_reason() const {
-  const double max_seconds = tc_.max_minutes * 60.0;
   if (tc_.max_steps > 0 && state_.step >= tc_.max_steps) return "max_steps";
   if (tc_.max_epochs > 0 && stream_->position().epoch >= tc_.max_epochs) return "max_epochs";
-  if (max_seconds > 0 && elapsed() >= max_seconds) return "max_minutes";
+  if (distributed() ? agreed_stop_.time_up : time_is_up()) return "max_minutes";
   if (tc_.patience > 0 && state_.bad_validations >= tc_.patience) return "patience";
-  if (StopSignalScope::requested()) return "signal";
+  if (distributed() ? agreed_stop_.signal : StopSignalScope::requested()) return "signal";
   return "";
 }
 
@@ -411,19 +491,16 @@ std::string Trainer::stop_reason() const {
 // (the run's last checkpoint stays as it was).
 StepResult Trainer::train_step() {
   optimizer_->zero_grad();
-  std::vector<Batch> batches;
   StepResult result;
-  for (int64_t i = 0; i < tc_.accumulate; ++i) {
-    batches.push_back(stream_->next());
-    result.tokens += batches.back().num_target_tokens;
-  }
-  for (const Batch& on_cpu : batches) {
+  for (const Batch& on_cpu : my_share_of_next_step(result.tokens)) {
     const Batch batch = to_device(on_cpu, device_);
     const TokenLoss loss = forward_loss(batch);
-    // Normalise by the tokens of the whole step so accumulation equals one big batch.
+    // Normalise by the tokens of the whole step (all batches of all ranks), so accumulation and
+    // ranks equal one big batch.
     (loss.smoothed_sum / static_cast<double>(result.tokens)).backward();
     result.loss += loss.smoothed_sum.item<double>();
   }
+  if (distributed()) result.loss = sum_over_ranks(result.loss);
   result.grad_norm = tc_.clip_norm > 0
                          ? torch::nn::utils::clip_grad_norm_(model_->parameters(), tc_.clip_norm)
                          : 0.0;
@@ -449,6 +526,43 @@ StepResult Trainer::train_step() {
   return result;
 }
 
+// A step takes train.accumulate x world size consecutive batches of the stream, the same on
+// every rank (same seed, same position); rank r trains on batches r, r + N, r + 2N, ... Each
+// batch holds at most train.max_tokens tokens, so the shares are balanced to within a batch.
+// `step_tokens` becomes the target tokens of the whole step, which every rank knows without
+// asking the others.
+std::vector<Batch> Trainer::my_share_of_next_step(int64_t& step_tokens) {
+  const int64_t ranks = group_.world_size();
+  std::vector<Batch> mine;
+  for (int64_t i = 0; i < tc_.accumulate * ranks; ++i) {
+    Batch batch = stream_->next();
+    step_tokens += batch.num_target_tokens;
+    if (i % ranks == group_.rank()) mine.push_back(std::move(batch));
+  }
+  return mine;
+}
+
+// One exchange per step: every gradient (zeros where a parameter got none, so every rank sends
+// the same buckets), this rank's loss, and its stop requests, summed over the ranks. Returns
+// the step's loss summed over all ranks.
+double Trainer::sum_over_ranks(double local_loss) {
+  std::vector<torch::Tensor> tensors;
+  for (auto& parameter : model_->parameters()) {
+    if (!parameter.grad().defined()) parameter.mutable_grad() = torch::zeros_like(parameter);
+    tensors.push_back(parameter.grad());
+  }
+  const auto scalars = torch::tensor(
+      {local_loss, StopSignalScope::requested() ? 1.0 : 0.0, rank0() && time_is_up() ? 1.0 : 0.0},
+      torch::kFloat64);
+  tensors.push_back(scalars);
+  const auto start = Clock::now();
+  group_.all_reduce_sum(tensors);
+  all_reduce_seconds_ += seconds_since(start);
+  agreed_stop_.signal = scalars[1].item<double>() > 0;
+  agreed_stop_.time_up = scalars[2].item<double>() > 0;
+  return scalars[0].item<double>();
+}
+
 // Forward and loss of one batch in train.precision (model/linear.h: bf16 GEMMs with float32
 // master weights); backward follows the casts.
 TokenLoss Trainer::forward_loss(const Batch& batch) {
@@ -460,6 +574,7 @@ TokenLoss Trainer::forward_loss(const Batch& batch) {
 // The progress line (every step on a terminal, every train.log_every steps otherwise) and,
 // every train.log_every steps, a "train" record in metrics.jsonl.
 void Trainer::log_step(double lr) {
+  if (!rank0()) return;
   const bool log_due = state_.step % tc_.log_every == 0;
   if (!log_due && !progress_->live()) return;
   const double window_seconds = seconds_since(window_.start);
@@ -478,18 +593,19 @@ void Trainer::log_step(double lr) {
                      {"loss", report.loss},
                      {"lr", lr},
                      {"tokens_per_s", report.tokens_per_second},
-                     {"elapsed_s", report.elapsed_seconds}}});
+                     {"elapsed_s", report.elapsed_seconds},
+                     {"world_size", static_cast<double>(group_.world_size())}}});
   window_ = {};
 }
 
 // 5. Validation (loss, greedy BLEU/chrF), its log lines and metrics record, a checkpoint
 // (marked best when the score improved), then the after_validation hook.
 void Trainer::validate_and_save() {
-  progress_->interrupt();
+  if (progress_) progress_->interrupt();
   const auto start = Clock::now();
-  const ValidationResult v = validate(
-      *translator_, valid_data_.examples, valid_text_, tc_.valid_max_sentences, tc_.max_tokens);
+  const ValidationResult v = validate_on_rank0();
   model_->train();
+  last_checkpoint_step_ = state_.step;  // every rank: the next finish() must agree
   state_.last_metrics = {
       {"valid_loss", v.loss}, {"valid_ppl", v.perplexity}, {"bleu", v.bleu}, {"chrf", v.chrf}};
   const double score = score_of(tc_.best_metric, v);
@@ -500,6 +616,7 @@ void Trainer::validate_and_save() {
   } else {
     ++state_.bad_validations;
   }
+  if (!rank0()) return;
   spdlog::info(
       "[valid] step {} | loss {:.4f} | ppl {:.2f} | BLEU {:.2f} | chrF {:.2f} ({} sentences, "
       "{:.1f} s){}",
@@ -522,6 +639,29 @@ void Trainer::validate_and_save() {
   const fs::path path = save("validation");
   if (improved) run_.mark_best(path);
   if (options_.hooks.after_validation) options_.hooks.after_validation(*translator_, state_.step);
+}
+
+// Rank 0 validates (the others wait) and sends the figures to every rank, which keep the same
+// best score and early-stopping count from them.
+ValidationResult Trainer::validate_on_rank0() {
+  ValidationResult v;
+  if (rank0()) {
+    v = validate(
+        *translator_, valid_data_.examples, valid_text_, tc_.valid_max_sentences, tc_.max_tokens);
+  }
+  if (!distributed()) return v;
+  std::array<double, 5> figures = {
+      v.loss, v.perplexity, v.bleu, v.chrf, static_cast<double>(v.sentences)};
+  const std::string bytes = group_.share_from_rank0(
+      fmt::format("valid-{}", state_.step),
+      std::string(reinterpret_cast<const char*>(figures.data()), sizeof(figures)));
+  std::memcpy(figures.data(), bytes.data(), sizeof(figures));
+  v.loss = figures[0];
+  v.perplexity = figures[1];
+  v.bleu = figures[2];
+  v.chrf = figures[3];
+  v.sentences = static_cast<int64_t>(figures[4]);
+  return v;
 }
 
 // An atomic checkpoint of everything --resume needs; prunes old step checkpoints.
@@ -552,19 +692,21 @@ fs::path Trainer::save(const char* why) {
 // 6. A signal saves at once (no validation, so Ctrl-C returns in seconds); any other stop
 // validates first unless the last step just did. Then the after_training hook.
 TrainSummary Trainer::finish() {
-  progress_->interrupt();
+  if (progress_) progress_->interrupt();
   if (stop_reason_ == "signal") {
     spdlog::warn("[train] signal {} received: saving and stopping",
                  StopSignalScope::signal_number());
-    if (last_checkpoint_step_ != state_.step) save("interrupted");
+    if (rank0() && last_checkpoint_step_ != state_.step) save("interrupted");
   } else if (last_checkpoint_step_ != state_.step) {
     validate_and_save();
   }
-  if (options_.hooks.after_training) options_.hooks.after_training(run_);
+  if (rank0() && options_.hooks.after_training) options_.hooks.after_training(run_);
   summary_.steps = state_.step;
   summary_.seconds = elapsed();
   summary_.tokens_per_second = tokens_this_run_ / std::max(seconds_since(run_start_), 1e-9);
   summary_.stop_reason = stop_reason_;
+  summary_.world_size = group_.world_size();
+  summary_.all_reduce_share = all_reduce_seconds_ / std::max(seconds_since(run_start_), 1e-9);
   summary_.last_validation = state_.last_metrics;
   summary_.best_score =
       tc_.best_metric == BestMetric::kLoss ? -state_.best_score : state_.best_score;

@@ -14,6 +14,7 @@
 
 #include "train/checkpoint/run_dir.h"
 #include "train/experiment_config.h"
+#include "train/training_group.h"
 
 namespace qkv {
 
@@ -32,14 +33,20 @@ struct TrainOptions {
   std::filesystem::path run_dir;
   bool resume = false;    // continue from the latest checkpoint of run_dir
   TrainHooks hooks = {};  // a default member initializer keeps {dir, resume} warning-free
+  /// The data-parallel group this process is a rank of; nullptr = a single process. Every rank
+  /// calls train_model with the same config; rank 0 alone reads and writes the run directory
+  /// (the others get the checkpoint to resume and the tokenizer from it) and runs the hooks.
+  TrainingGroup* group = nullptr;
 };
 
 struct TrainSummary {
-  int64_t steps = 0;                              // optimiser steps done (in total, over resumes)
-  int64_t parameters = 0;                         // trainable scalars
-  double seconds = 0;                             // training wall time (over resumes)
-  double tokens_per_second = 0;                   // target tokens per second, this process
-  std::string stop_reason;                        // "max_steps", "max_minutes", "signal", ...
+  int64_t steps = 0;             // optimiser steps done (in total, over resumes)
+  int64_t parameters = 0;        // trainable scalars
+  double seconds = 0;            // training wall time (over resumes)
+  double tokens_per_second = 0;  // target tokens per second, all ranks
+  int world_size = 1;            // ranks that trained
+  double all_reduce_share = 0;   // share of the training time spent summing gradients
+  std::string stop_reason;       // "max_steps", "max_minutes", "signal", ...
   std::map<std::string, double> last_validation;  // valid_loss, valid_ppl, bleu, chrf
   double best_score = 0;                          // best value of train.best_metric
   std::filesystem::path last_checkpoint;

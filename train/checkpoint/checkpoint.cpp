@@ -157,18 +157,6 @@ double number_of(const c10::IValue& value) {
   return tensor.item<double>();
 }
 
-std::vector<char> read_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::error_code error;
-  if (!in || std::filesystem::is_directory(path, error))
-    throw CheckpointError("checkpoint " + path.string() + " does not exist or cannot be read");
-  try {
-    return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  } catch (const std::exception& e) {  // libstdc++ throws from the iterator on a read error
-    throw CheckpointError("checkpoint " + path.string() + " cannot be read: " + e.what());
-  }
-}
-
 }  // namespace
 
 NamedTensors module_state(const torch::nn::Module& module) {
@@ -286,12 +274,25 @@ void save_checkpoint(const Checkpoint& c, const std::filesystem::path& path) {
   write_file_atomically(path, std::string_view(bytes.data(), bytes.size()));
 }
 
+std::string read_checkpoint_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::error_code error;
+  if (!in || std::filesystem::is_directory(path, error))
+    throw CheckpointError("checkpoint " + path.string() + " does not exist or cannot be read");
+  try {
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::exception& e) {  // libstdc++ throws from the iterator on a read error
+    throw CheckpointError("checkpoint " + path.string() + " cannot be read: " + e.what());
+  }
+}
+
 Checkpoint load_checkpoint(const std::filesystem::path& path) {
-  const std::string name = path.string();
-  const std::vector<char> bytes = read_bytes(path);
+  return parse_checkpoint(read_checkpoint_bytes(path), path.string());
+}
+
+Checkpoint parse_checkpoint(std::string_view bytes, const std::string& name) {
   // LibTorch's reader trusts the file; check the zip records' CRC-32s and data.pkl first.
-  const ArchiveCheck archive =
-      check_checkpoint_archive(std::string_view(bytes.data(), bytes.size()));
+  const ArchiveCheck archive = check_checkpoint_archive(bytes);
   if (archive.status == ArchiveStatus::kCorrupted) {
     throw CheckpointError("checkpoint " + name + " is corrupted (checksum mismatch)");
   }
@@ -301,7 +302,7 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
   }
   c10::IValue root;
   try {
-    root = torch::pickle_load(bytes);
+    root = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
   } catch (const std::exception&) {
     throw CheckpointError("checkpoint " + name +
                           " is truncated or not a qkv checkpoint (unreadable)");

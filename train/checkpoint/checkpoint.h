@@ -27,6 +27,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -85,5 +86,11 @@ void save_checkpoint(const Checkpoint& checkpoint, const std::filesystem::path& 
 /// Reads and verifies a checkpoint. Throws CheckpointError: "checkpoint X is corrupted
 /// (checksum mismatch)", "... is truncated or not a checkpoint", "... does not exist".
 Checkpoint load_checkpoint(const std::filesystem::path& path);
+
+/// load_checkpoint() in two halves, for rank 0 of a data-parallel run to send the file to the
+/// others: the file's bytes (throws CheckpointError "... does not exist or cannot be read"),
+/// and their verification and parsing (`name`, the file's path, goes into the errors).
+std::string read_checkpoint_bytes(const std::filesystem::path& path);
+Checkpoint parse_checkpoint(std::string_view bytes, const std::string& name);
 
 }  // namespace qkv
