@@ -694,8 +694,10 @@ fs::path Trainer::save(const char* why) {
 TrainSummary Trainer::finish() {
   if (progress_) progress_->interrupt();
   if (stop_reason_ == "signal") {
-    spdlog::warn("[train] signal {} received: saving and stopping",
-                 StopSignalScope::signal_number());
+    // In a group the signal may have reached another rank only (signal_number() is then 0).
+    const int signal = StopSignalScope::signal_number();
+    spdlog::warn("[train] {} received: saving and stopping",
+                 signal != 0 ? fmt::format("signal {}", signal) : "another rank's signal");
     if (rank0() && last_checkpoint_step_ != state_.step) save("interrupted");
   } else if (last_checkpoint_step_ != state_.step) {
     validate_and_save();

@@ -39,5 +39,13 @@ TEST(ProcessSettings, AvxCapabilityFollowsTheCpu) {
   EXPECT_NE(capability, nullptr);  // set by qkv unless the user had set it
 }
 
+// Data-parallel ranks share the machine's cores out for OpenBLAS, at least one thread each.
+TEST(ProcessSettings, BlasThreadsPerRankShareTheCores) {
+  EXPECT_EQ(blas_threads_per_rank(2, 2), 1);
+  EXPECT_EQ(blas_threads_per_rank(16, 2), 8);
+  EXPECT_EQ(blas_threads_per_rank(2, 4), 1);
+  EXPECT_EQ(blas_threads_per_rank(8, 0), 8);
+}
+
 }  // namespace
 }  // namespace qkv
