@@ -292,14 +292,16 @@ TEST_F(TrainDist, BadLaunchesAreOneLineAndNonZero) {
   EXPECT_FALSE(fs::exists(dir_ / "run")) << "a rank that never joined wrote files";
 }
 
-// torchrun from Debian's python3-torch (Debian 12's needs -r 1 -t 1, see README): one machine
-// with two workers, and two "machines" (torchrun agents) on 127.0.0.1 with one worker each.
+// torchrun from Debian's python3-torch, through scripts/torchrun (which sidesteps Debian 12's
+// and Debian 13's packaging traps, see there): one machine with two workers, and two
+// "machines" (torchrun agents) on 127.0.0.1 with one worker each.
 TEST_F(TrainDist, TorchrunStartsTheRanks) {
-  if (std::system("torchrun --help >/dev/null 2>&1") != 0) {
+  const std::string torchrun = quoted(QKV_SOURCE_DIR "/scripts/torchrun");
+  if (std::system((torchrun + " --help >/dev/null 2>&1").c_str()) != 0) {
     GTEST_SKIP() << "torchrun (Debian's python3-torch) is not installed";
   }
   // A free port rather than torchrun's default 29500, which another run may hold.
-  std::string command = "torchrun -r 1 -t 1 --nproc_per_node 2 --master_addr 127.0.0.1 " +
+  std::string command = torchrun + " --nproc_per_node 2 --master_addr 127.0.0.1 " +
                         std::string("--master_port ") + std::to_string(free_loopback_port()) +
                         " --no_python " + quoted(QKV_BINARY);
   for (const auto& arg : exact_args(dir_, dir_ / "local")) command += " " + quoted(arg);
@@ -309,7 +311,7 @@ TEST_F(TrainDist, TorchrunStartsTheRanks) {
   const std::string port = std::to_string(free_loopback_port());
   std::string script;
   for (int node = 0; node < 2; ++node) {
-    script += "torchrun -r 1 -t 1 --nnodes 2 --node_rank " + std::to_string(node) +
+    script += torchrun + " --nnodes 2 --node_rank " + std::to_string(node) +
               " --nproc_per_node 1 --master_addr 127.0.0.1 --master_port " + port +
               " --no_python " + quoted(QKV_BINARY);
     for (const auto& arg : exact_args(dir_, dir_ / "nodes")) script += " " + quoted(arg);
