@@ -13,6 +13,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "app/launched_group.h"
 #include "app/process_settings.h"
 #include "data/io/text_file.h"
 #include "data/prepare.h"
@@ -24,6 +25,7 @@
 #include "model/search.h"
 #include "model/transformer.h"
 #include "train/loss.h"
+#include "train/training_group.h"
 
 extern "C" int openblas_get_num_threads() __attribute__((weak));
 
@@ -31,6 +33,9 @@ namespace qkv {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// `--nproc`: how long the ranks wait for each other to join and in each collective.
+constexpr int64_t kBenchTimeoutSeconds = 30;
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -108,19 +113,37 @@ nlohmann::ordered_json environment(const BenchOptions& a, int64_t threads, torch
   return env;
 }
 
-nlohmann::ordered_json run_train(const BenchOptions& a, torch::Device device, Precision precision) {
+// train: Adam steps on random batches of `batch` sentences. In a data-parallel group `batch` is
+// the global batch: every rank draws the same batches and trains on its rows (rank r of N: rows
+// [r*B/N, (r+1)*B/N)); one bucketed all-reduce sums the gradients and the loss, each already
+// divided by the global target count, so the update is the single process's.
+nlohmann::ordered_json run_train(const BenchOptions& a,
+                                 torch::Device device,
+                                 Precision precision,
+                                 TrainingGroup& group) {
   Transformer model(model_config(a), a.vocab, /*pad_id=*/0);
   model->to(device);
   model->train();
+  group.broadcast_from_rank0(model->parameters());
   torch::optim::Adam adam(model->parameters(),
                           torch::optim::AdamOptions(1e-4).betas({0.9, 0.98}).eps(1e-9));
   const double n_enc = static_cast<double>(count(model->encoder()));
   const double n_dec = static_cast<double>(count(model->decoder()));
-  std::vector<double> times;
+  const int64_t ranks = group.world_size(), rank = group.rank();
+  const int64_t first_row = a.batch * rank / ranks, end_row = a.batch * (rank + 1) / ranks;
+  // Drawn before training, whose dropout draws differ between ranks.
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> batches;
+  for (int64_t step = 0; step < a.warmup_steps + a.steps; ++step) {
+    const auto src = torch::randint(1, a.vocab, {a.batch, a.src_len}, torch::kInt64);
+    const auto tgt = torch::randint(1, a.vocab, {a.batch, a.tgt_len + 1}, torch::kInt64);
+    batches.emplace_back(src.slice(0, first_row, end_row).to(device),
+                         tgt.slice(0, first_row, end_row).to(device));
+  }
+  std::vector<double> times, reduce_times;
   double loss_last = 0;
   for (int64_t step = 0; step < a.warmup_steps + a.steps; ++step) {
-    const auto src = torch::randint(1, a.vocab, {a.batch, a.src_len}, torch::kInt64).to(device);
-    const auto tgt = torch::randint(1, a.vocab, {a.batch, a.tgt_len + 1}, torch::kInt64).to(device);
+    const auto& [src, tgt] = batches[static_cast<size_t>(step)];
+    double reduce_seconds = 0;
     const double seconds = seconds_of(
         [&] {
           std::optional<ScopedGemmPrecision> gemms(std::in_place, precision, device);
@@ -130,11 +153,20 @@ nlohmann::ordered_json run_train(const BenchOptions& a, torch::Device device, Pr
           const auto mean = loss.smoothed_sum / static_cast<double>(a.batch * a.tgt_len);
           adam.zero_grad();
           mean.backward();
+          auto summed_loss = mean.detach().reshape({1}).clone();
+          if (ranks > 1) {
+            std::vector<torch::Tensor> sums{summed_loss};
+            for (const auto& p : model->parameters()) sums.push_back(p.grad());
+            reduce_seconds = seconds_of([&] { group.all_reduce_sum(sums); }, device);
+          }
           adam.step();
-          if (step + 1 == a.warmup_steps + a.steps) loss_last = mean.item<double>();
+          if (step + 1 == a.warmup_steps + a.steps) loss_last = summed_loss.item<double>();
         },
         device);
-    if (step >= a.warmup_steps) times.push_back(seconds);
+    if (step >= a.warmup_steps) {
+      times.push_back(seconds);
+      reduce_times.push_back(reduce_seconds);
+    }
   }
   const double med = median(times);
   const double flops = train_flops(a, n_enc, n_dec);
@@ -144,11 +176,18 @@ nlohmann::ordered_json run_train(const BenchOptions& a, torch::Device device, Pr
   r["params_nonemb"] = n_enc + n_dec;
   r["steps"] = a.steps;
   r["warmup_steps"] = a.warmup_steps;
+  r["nproc"] = ranks;
   r["tokens_per_s"] = a.batch * a.tgt_len / med;
   r["src_tgt_tokens_per_s"] = a.batch * (a.src_len + a.tgt_len) / med;
   r["ms_per_step_median"] = 1e3 * med;
   r["ms_per_step_min"] = 1e3 * *std::min_element(times.begin(), times.end());
   r["ms_per_step_mean"] = 1e3 * std::accumulate(times.begin(), times.end(), 0.0) / times.size();
+  if (ranks > 1) {
+    // Rank 0's time in the all-reduce, waiting for the slower rank included.
+    r["all_reduce_ms_median"] = 1e3 * median(reduce_times);
+    r["all_reduce_share"] = std::accumulate(reduce_times.begin(), reduce_times.end(), 0.0) /
+                            std::accumulate(times.begin(), times.end(), 0.0);
+  }
   r["flops_per_step"] = flops;
   r["gflops_per_s"] = flops / med / 1e9;
   r["loss_last"] = loss_last;
@@ -315,9 +354,13 @@ std::string run_benchmark(const std::string& mode, const BenchOptions& a) {
       resolve_precision_flag(a.precision, device, /*for_training=*/mode == "train");
   if (precision.slow) std::cerr << "[bench] warning: " << precision.reason << "\n";
   const Precision p = precision.precision;
-  if (mode == "train")
-    result = run_train(a, device, p);
-  else if (mode == "greedy")
+  if (mode == "train") {
+    const std::unique_ptr<TrainingGroup> group =
+        join_group_if_launched(kBenchTimeoutSeconds, "bench");
+    SingleProcess single_process;
+    result = run_train(a, device, p, group ? *group : single_process);
+    if (group && group->rank() != 0) return "";  // rank 0 reports for the group
+  } else if (mode == "greedy")
     result = run_decode(a, false, device, p);
   else if (mode == "beam")
     result = run_decode(a, true, device, p);

@@ -24,6 +24,7 @@ struct BenchOptions {
   int64_t steps = 20;   // train: timed steps
   int64_t runs = 3;     // greedy/beam: timed decodes
   int64_t threads = 0;  // torch intra-op threads; 0 = qkv's default
+  int64_t nproc = 1;    // train: data-parallel workers on this machine, sharing `batch`
   int64_t seed = 0;
   std::string model;  // translate: run directory
   std::string input;  // translate: source sentences, one per line (default: the run's test split)
@@ -32,7 +33,9 @@ struct BenchOptions {
 };
 
 /// Runs `mode` (train | greedy | beam | gemm | translate) and returns one JSON object as text.
-/// Throws std::invalid_argument for an unknown mode or bad sizes.
+/// Throws std::invalid_argument for an unknown mode or bad sizes. In train mode a process that a
+/// launcher started as one rank of a data-parallel group (WORLD_SIZE > 1, see `nproc`) joins it;
+/// rank 0 returns the group's figures and the other ranks return "".
 std::string run_benchmark(const std::string& mode, const BenchOptions& options);
 
 }  // namespace qkv

@@ -1,13 +1,78 @@
 // `qkv bench MODE`: the Python peer's benchmark modes and flags, our model; one JSON line.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
+#include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "app/bench.h"
 #include "app/bench_serve.h"
 #include "app/commands.h"
+#include "app/local_launcher.h"
 
 namespace qkv {
+namespace {
+
+// The worker command line of `qkv bench train --nproc N`: every option spelled out, no --nproc.
+std::vector<std::string> worker_args(const BenchOptions& o) {
+  std::vector<std::string> args = {"bench", "train"};
+  const auto add = [&args](const char* flag, const std::string& value) {
+    args.insert(args.end(), {flag, value});
+  };
+  for (const auto& [flag, value] :
+       std::vector<std::pair<const char*, int64_t>>{{"--vocab", o.vocab},
+                                                    {"--d-model", o.d_model},
+                                                    {"--heads", o.heads},
+                                                    {"--d-ff", o.d_ff},
+                                                    {"--enc-layers", o.enc_layers},
+                                                    {"--dec-layers", o.dec_layers},
+                                                    {"--batch", o.batch},
+                                                    {"--src-len", o.src_len},
+                                                    {"--tgt-len", o.tgt_len},
+                                                    {"--warmup-steps", o.warmup_steps},
+                                                    {"--steps", o.steps},
+                                                    {"--threads", o.threads},
+                                                    {"--seed", o.seed}}) {
+    add(flag, std::to_string(value));
+  }
+  add("--dropout", fmt::format("{}", o.dropout));
+  add("--device", o.device);
+  add("--precision", o.precision);
+  if (spdlog::get_level() >= spdlog::level::warn) args.push_back("-q");
+  return args;
+}
+
+// `qkv bench train --nproc N`: N local workers of this executable, as `qkv train --nproc` starts
+// them; rank 0 prints the JSON line. Their exit status is this command's.
+[[noreturn]] void bench_with_local_workers(const BenchOptions& o) {
+  LocalLaunchOptions launch;
+  launch.program = std::filesystem::read_symlink("/proc/self/exe").string();
+  launch.args = worker_args(o);
+  launch.nproc = static_cast<int>(o.nproc);
+  launch.grace = std::chrono::seconds(40);  // the workers' own timeout (30 s) and a little more
+  throw ExitStatus{launch_local_workers(launch)};
+}
+
+void check_nproc(const std::string& mode, const BenchOptions& o) {
+  if (o.nproc < 1) {
+    throw CLI::ValidationError("--nproc", "must be at least 1, got " + std::to_string(o.nproc));
+  }
+  if (o.nproc > 1 && mode != "train") {
+    throw CLI::ValidationError("--nproc", "data-parallel workers time the train mode only");
+  }
+  if (o.nproc > o.batch) {
+    throw CLI::ValidationError(
+        "--nproc",
+        fmt::format("{} workers cannot share a --batch of {} sentences", o.nproc, o.batch));
+  }
+}
+
+}  // namespace
 
 void add_bench_command(CLI::App& app) {
   auto mode = std::make_shared<std::string>();
@@ -39,6 +104,10 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--threads", o->threads, "torch intra-op threads (0 = qkv's default)")
       ->capture_default_str();
   cmd->add_option("--seed", o->seed)->capture_default_str();
+  cmd->add_option("--nproc",
+                  o->nproc,
+                  "train: data-parallel workers on this machine, sharing the global --batch")
+      ->capture_default_str();
   cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option(
          "--precision", o->precision, "auto, fp32, bf16 or int8 (int8: decoding modes only)")
@@ -51,7 +120,10 @@ void add_bench_command(CLI::App& app) {
       "--requests", s->requests, "serve: requests, one sentence each (default: one per line)");
   cmd->callback([mode, o, s] {
     if (*mode != "serve") {
-      std::cout << run_benchmark(*mode, *o) << std::endl;
+      check_nproc(*mode, *o);
+      if (o->nproc > 1) bench_with_local_workers(*o);
+      const std::string result = run_benchmark(*mode, *o);
+      if (!result.empty()) std::cout << result << std::endl;  // rank 0 reports for a group
       return;
     }
     s->input = o->input;

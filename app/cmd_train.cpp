@@ -1,6 +1,5 @@
 // `qkv train`: trains a model from an experiment config into a run directory.
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -8,22 +7,17 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
-#include <thread>
 
 #include "app/commands.h"
 #include "app/export/loss_plot.h"
 #include "app/export/probe_attention.h"
+#include "app/launched_group.h"
 #include "app/local_launcher.h"
 #include "app/process_settings.h"
 #include "inference/loaded_run.h"
 #include "train/enum_names.h"
 #include "train/metrics_log.h"
 #include "train/trainer.h"
-
-#ifdef QKV_HAVE_DIST
-#include "app/dist_training_group.h"
-#include "dist/distributed_env.h"
-#endif
 
 namespace qkv {
 namespace {
@@ -63,36 +57,6 @@ std::vector<std::string> worker_args(const TrainCommandOptions& o) {
 bool restarted_by_torchrun(const std::filesystem::path& run_dir) {
   const char* restarts = std::getenv("TORCHELASTIC_RESTART_COUNT");
   return restarts != nullptr && std::atoi(restarts) > 0 && RunDir(run_dir).latest_checkpoint();
-}
-
-// The data-parallel group the launcher's variables describe (WORLD_SIZE > 1), or nullptr. A rank
-// other than 0 logs warnings and errors only, and each rank takes its share of the cores for
-// OpenBLAS unless OPENBLAS_NUM_THREADS says otherwise.
-std::unique_ptr<TrainingGroup> join_group_if_launched(const TrainConfig& tc) {
-#ifdef QKV_HAVE_DIST
-  const DistributedEnv env = distributed_env_from_process();
-  if (!env.is_distributed()) return nullptr;
-  if (env.rank > 0 && spdlog::get_level() < spdlog::level::warn) {
-    spdlog::set_level(spdlog::level::warn);
-  }
-  if (std::getenv("OPENBLAS_NUM_THREADS") == nullptr) {
-    set_blas_threads(
-        blas_threads_per_rank(std::thread::hardware_concurrency(), env.local_world_size));
-  }
-  const auto timeout = std::chrono::seconds(tc.dist_timeout_s);
-  auto group = join_training_group(env, timeout);
-  spdlog::info("[train] data-parallel: {}, timeout {} s", env.describe(), tc.dist_timeout_s);
-  return group;
-#else
-  (void)tc;
-  const char* world = std::getenv("WORLD_SIZE");
-  if (world != nullptr && std::atoi(world) > 1) {
-    throw std::runtime_error(
-        "WORLD_SIZE > 1 but this qkv was built without data-parallel training (Gloo's headers "
-        "were missing: apt-get install libgloo-dev, then rebuild)");
-  }
-  return nullptr;
-#endif
 }
 
 // What `qkv train` prints when it is done.
@@ -165,7 +129,8 @@ void add_train_command(CLI::App& app) {
       if (options->nproc > 1) train_with_local_workers(*options, grace);
     }
     configure_threads(config.train.threads);
-    const std::unique_ptr<TrainingGroup> group = join_group_if_launched(config.train);
+    const std::unique_ptr<TrainingGroup> group =
+        join_group_if_launched(config.train.dist_timeout_s, "train");
     TrainOptions train_options{run_dir, options->resume};
     train_options.group = group.get();
     const RunDir run(run_dir);

@@ -3,7 +3,8 @@
 # same machine, same torch, same shapes, run alternately (peer, qkv, peer, qkv, ...), medians
 # of ROUNDS runs each. Prints a Markdown table with the ratios qkv / peer, and qkv's bf16 and
 # int8 lines (README, "Low precision on the CPU"; the peer has no such mode, so these compare
-# with the peer's fp32 and with qkv's own fp32).
+# with the peer's fp32 and with qkv's own fp32), and qkv's data-parallel training on 2 local
+# processes (`--nproc 2`, same global batch) against its own single process and the peer.
 # Usage: scripts/bench_vs_peer.sh [ROUNDS=3] [extra shape flags for both, e.g. --batch 32]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,6 +27,7 @@ for ((i = 1; i <= rounds; i++)); do
   echo "[bench] round $i/$rounds" >&2
   run peer_train_t1 "$python" "$peer" train --threads 1 "$@"
   run qkv_train "$qkv" -q bench train "$@"
+  run qkv_train_nproc2 "$qkv" -q bench train --nproc 2 "$@"
   run peer_train_t2 "$python" "$peer" train --threads 2 "$@"
   run peer_greedy_passive env OMP_WAIT_POLICY=PASSIVE "$python" "$peer" greedy --threads 2 "$@"
   run qkv_greedy "$qkv" -q bench greedy "$@"
@@ -72,6 +74,10 @@ for label, name, key, p, q32 in (
         ("greedy sentences/s, qkv --precision int8 vs peer's best", "qkv_greedy_int8", "sentences_per_s", pb, qg)):
     q = med(name, key)
     print(f"| {label} ({q / q32:.2f}x qkv's fp32) | {p:,.1f} | {q:,.1f} | {q / p:.2f}x |")
+q2 = med("qkv_train_nproc2", "tokens_per_s")
+share = med("qkv_train_nproc2", "all_reduce_share")
+print(f"| train tgt tokens/s, qkv --nproc 2 (same global batch; {share:.0%} all-reduce; {q2 / qt:.2f}x qkv's 1 process) "
+      f"vs peer --threads 1 | {pt:,.0f} | {q2:,.0f} | {q2 / pt:.2f}x |")
 gemm = load("qkv_gemm")[0]["mm_1024x1024x1024"]["gflops_best"]
 pgemm = load("peer_gemm")[0]["mm_1024x1024x1024"]["gflops_best"]
 qf = med("qkv_train", "gflops_per_s")
