@@ -4,7 +4,9 @@
 #   scripts/make_docs_figures.sh [RUN_DIR]        default RUN_DIR: runs/en-de-small
 # Environment: QKV_BIN (default: build/app/qkv), QKV_DOCS_SENTENCE (the example sentence),
 # QKV_DOCS_RU_RUN (the English-Russian run of the Russian example; default runs/tatoeba-en-ru,
-# skipped with a message where it is missing), QKV_DOCS_RU_SENTENCE.
+# skipped with a message where it is missing), QKV_DOCS_RU_SENTENCE, QKV_DOCS_HEADS_RUN (the
+# Multi30k run of "Which heads matter"; default runs/multi30k-en-de, skipped where missing; its
+# `qkv heads` takes about 10 minutes on 2 cores), QKV_DOCS_HEADS_SENTENCE.
 # The explorer screenshots need Chromium (apt-get install chromium); without it they are
 # skipped with a message and the heatmaps are still made.
 set -euo pipefail
@@ -59,6 +61,20 @@ if [[ -d "$ru_run/checkpoints" ]]; then
   "$qkv" -q attention --model "$ru_run" --show "$ru_sentence" > "$images/en_ru_show.txt"
 else
   echo "note: no English-Russian run at $ru_run: the Russian example not regenerated" >&2
+fi
+# 4. Which heads matter (docs/attention.md, section 9): `qkv heads` on a Multi30k run, and the maps
+# of its most and least important sites for one sentence.
+heads_run="${QKV_DOCS_HEADS_RUN:-$root/runs/multi30k-en-de}"
+heads_sentence="${QKV_DOCS_HEADS_SENTENCE:-A man in a blue shirt is standing on a ladder.}"
+if [[ -d "$heads_run/checkpoints" ]]; then
+  (set -x; "$qkv" heads --model "$heads_run" --out "$work/heads" > "$images/heads_multi30k.txt")
+  cp "$work/heads/importance.png" "$images/heads_multi30k_importance.png"
+  cp "$work/heads/pruning.png" "$images/heads_multi30k_pruning.png"
+  (set -x; "$qkv" attention --model "$heads_run" --out "$work/heads_maps" "$heads_sentence")
+  cp "$work/heads_maps/0/png/decoder.0.self_attn.png" "$images/heads_multi30k_decoder0_self.png"
+  cp "$work/heads_maps/0/png/encoder.2.self_attn.png" "$images/heads_multi30k_encoder2_self.png"
+else
+  echo "note: no Multi30k run at $heads_run: the head-importance figures not regenerated" >&2
 fi
 echo "pictures written to $images:"
 ls -l "$images"
