@@ -5,8 +5,8 @@
 # Environment: QKV_BIN (default: build/app/qkv), QKV_DOCS_SENTENCE (the example sentence),
 # QKV_DOCS_RU_RUN (the English-Russian run of the Russian example; default runs/tatoeba-en-ru,
 # skipped with a message where it is missing), QKV_DOCS_RU_SENTENCE, QKV_DOCS_HEADS_RUN (the
-# Multi30k run of "Which heads matter"; default runs/multi30k-en-de, skipped where missing; its
-# `qkv heads` takes about 10 minutes on 2 cores), QKV_DOCS_HEADS_SENTENCE.
+# Multi30k run of "Which heads matter"; default runs/multi30k-en-de, skipped where missing;
+# `qkv heads` takes about 3 minutes on RUN_DIR and 10 on it), QKV_DOCS_HEADS_SENTENCE.
 # The explorer screenshots need Chromium (apt-get install chromium); without it they are
 # skipped with a message and the heatmaps are still made.
 set -euo pipefail
@@ -62,19 +62,23 @@ if [[ -d "$ru_run/checkpoints" ]]; then
 else
   echo "note: no English-Russian run at $ru_run: the Russian example not regenerated" >&2
 fi
-# 4. Which heads matter (docs/attention.md, section 9): `qkv heads` on a Multi30k run, and the maps
-# of its most and least important sites for one sentence.
+# 4. Which heads matter (docs/attention.md, section 9): `qkv heads` on RUN_DIR and on a Multi30k
+# run, and the maps of the Multi30k run's most and least important sites for one sentence.
+heads_figures() {  # heads_figures RUN NAME: images/heads_NAME{.txt,_importance.png,_pruning.png}
+  (set -x; "$qkv" heads --model "$1" --out "$work/heads_$2" > "$images/heads_$2.txt")
+  cp "$work/heads_$2/importance.png" "$images/heads_$2_importance.png"
+  cp "$work/heads_$2/pruning.png" "$images/heads_$2_pruning.png"
+}
+heads_figures "$run" en_de_small
 heads_run="${QKV_DOCS_HEADS_RUN:-$root/runs/multi30k-en-de}"
 heads_sentence="${QKV_DOCS_HEADS_SENTENCE:-A man in a blue shirt is standing on a ladder.}"
 if [[ -d "$heads_run/checkpoints" ]]; then
-  (set -x; "$qkv" heads --model "$heads_run" --out "$work/heads" > "$images/heads_multi30k.txt")
-  cp "$work/heads/importance.png" "$images/heads_multi30k_importance.png"
-  cp "$work/heads/pruning.png" "$images/heads_multi30k_pruning.png"
+  heads_figures "$heads_run" multi30k
   (set -x; "$qkv" attention --model "$heads_run" --out "$work/heads_maps" "$heads_sentence")
   cp "$work/heads_maps/0/png/decoder.0.self_attn.png" "$images/heads_multi30k_decoder0_self.png"
   cp "$work/heads_maps/0/png/encoder.2.self_attn.png" "$images/heads_multi30k_encoder2_self.png"
 else
-  echo "note: no Multi30k run at $heads_run: the head-importance figures not regenerated" >&2
+  echo "note: no Multi30k run at $heads_run: its head-importance figures not regenerated" >&2
 fi
 echo "pictures written to $images:"
 ls -l "$images"
