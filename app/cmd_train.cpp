@@ -1,5 +1,6 @@
 // `qkv train`: trains a model from an experiment config into a run directory.
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -37,6 +38,7 @@ std::vector<std::string> worker_args(const TrainCommandOptions& o) {
   for (const auto& item : o.overrides) args.insert(args.end(), {"--set", item});
   if (!o.run_dir.empty()) args.insert(args.end(), {"--run-dir", o.run_dir});
   if (o.resume) args.push_back("--resume");
+  if (spdlog::get_level() >= spdlog::level::warn) args.push_back("-q");  // `qkv -q train`
   return args;
 }
 
