@@ -264,6 +264,16 @@ INSTANTIATE_TEST_SUITE_P(Victim, LostRank, ::testing::Values(0, 1), [](const aut
   return "Rank" + std::to_string(param_info.param);
 });
 
+// `qkv -q train --nproc 2`: the workers log warnings and errors only, like one process would.
+TEST_F(TrainDist, QuietReachesTheWorkers) {
+  std::vector<std::string> args = {"-q"};
+  for (const auto& arg : exact_args(dir_, dir_ / "quiet", {"--nproc", "2"})) args.push_back(arg);
+  const auto result = run_qkv(args, "", 300);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.err.find(" info]"), std::string::npos) << result.err;
+  EXPECT_NE(result.out.find("trained 20 steps"), std::string::npos) << result.out;
+}
+
 TEST_F(TrainDist, BadLaunchesAreOneLineAndNonZero) {
   auto args = exact_args(dir_, dir_ / "run", {"--nproc", "0"});
   auto result = run_qkv(args);
