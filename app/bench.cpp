@@ -34,9 +34,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// `--nproc`: how long the ranks wait for each other to join and in each collective.
-constexpr int64_t kBenchTimeoutSeconds = 30;
-
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
@@ -356,7 +353,7 @@ std::string run_benchmark(const std::string& mode, const BenchOptions& a) {
   const Precision p = precision.precision;
   if (mode == "train") {
     const std::unique_ptr<TrainingGroup> group =
-        join_group_if_launched(kBenchTimeoutSeconds, "bench");
+        join_group_if_launched(kBenchGroupTimeoutSeconds, "bench");
     SingleProcess single_process;
     result = run_train(a, device, p, group ? *group : single_process);
     if (group && group->rank() != 0) return "";  // rank 0 reports for the group

@@ -32,6 +32,10 @@ struct BenchOptions {
   std::string precision = "fp32";  // auto | fp32 | bf16 | int8 (model/precision.h)
 };
 
+/// `--nproc`: how long the ranks of `qkv bench train` wait for each other to join and in each
+/// collective.
+constexpr int64_t kBenchGroupTimeoutSeconds = 30;
+
 /// Runs `mode` (train | greedy | beam | gemm | translate) and returns one JSON object as text.
 /// Throws std::invalid_argument for an unknown mode or bad sizes. In train mode a process that a
 /// launcher started as one rank of a data-parallel group (WORLD_SIZE > 1, see `nproc`) joins it;

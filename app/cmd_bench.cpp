@@ -1,10 +1,8 @@
 // `qkv bench MODE`: the Python peer's benchmark modes and flags, our model; one JSON line.
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -43,19 +41,7 @@ std::vector<std::string> worker_args(const BenchOptions& o) {
   add("--dropout", fmt::format("{}", o.dropout));
   add("--device", o.device);
   add("--precision", o.precision);
-  if (spdlog::get_level() >= spdlog::level::warn) args.push_back("-q");
   return args;
-}
-
-// `qkv bench train --nproc N`: N local workers of this executable, as `qkv train --nproc` starts
-// them; rank 0 prints the JSON line. Their exit status is this command's.
-[[noreturn]] void bench_with_local_workers(const BenchOptions& o) {
-  LocalLaunchOptions launch;
-  launch.program = std::filesystem::read_symlink("/proc/self/exe").string();
-  launch.args = worker_args(o);
-  launch.nproc = static_cast<int>(o.nproc);
-  launch.grace = std::chrono::seconds(40);  // the workers' own timeout (30 s) and a little more
-  throw ExitStatus{launch_local_workers(launch)};
 }
 
 void check_nproc(const std::string& mode, const BenchOptions& o) {
@@ -121,7 +107,11 @@ void add_bench_command(CLI::App& app) {
   cmd->callback([mode, o, s] {
     if (*mode != "serve") {
       check_nproc(*mode, *o);
-      if (o->nproc > 1) bench_with_local_workers(*o);
+      if (o->nproc > 1) {
+        // N workers of this executable; rank 0 prints the JSON line. Their status is ours.
+        const auto grace = std::chrono::seconds(kBenchGroupTimeoutSeconds + 10);
+        throw ExitStatus{launch_this_program(worker_args(*o), static_cast<int>(o->nproc), grace)};
+      }
       const std::string result = run_benchmark(*mode, *o);
       if (!result.empty()) std::cout << result << std::endl;  // rank 0 reports for a group
       return;

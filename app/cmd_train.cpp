@@ -1,6 +1,5 @@
 // `qkv train`: trains a model from an experiment config into a run directory.
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -38,22 +37,11 @@ std::vector<std::string> worker_args(const TrainCommandOptions& o) {
   for (const auto& item : o.overrides) args.insert(args.end(), {"--set", item});
   if (!o.run_dir.empty()) args.insert(args.end(), {"--run-dir", o.run_dir});
   if (o.resume) args.push_back("--resume");
-  if (spdlog::get_level() >= spdlog::level::warn) args.push_back("-q");  // `qkv -q train`
   return args;
 }
 
 // `qkv train --nproc N`: N workers of this executable on this machine, as torchrun would start
 // them; their exit status is this command's.
-[[noreturn]] void train_with_local_workers(const TrainCommandOptions& o,
-                                           std::chrono::milliseconds grace) {
-  LocalLaunchOptions launch;
-  launch.program = std::filesystem::read_symlink("/proc/self/exe").string();
-  launch.args = worker_args(o);
-  launch.nproc = o.nproc;
-  launch.grace = grace;
-  throw ExitStatus{launch_local_workers(launch)};
-}
-
 // A torchrun restart (--max_restarts) of a group whose run directory has a checkpoint continues
 // it, as if --resume had been given.
 bool restarted_by_torchrun(const std::filesystem::path& run_dir) {
@@ -128,7 +116,9 @@ void add_train_command(CLI::App& app) {
       }
       // The workers wait dist_timeout_s for a lost peer; give them that and a little more.
       const auto grace = std::chrono::seconds(config.train.dist_timeout_s + 10);
-      if (options->nproc > 1) train_with_local_workers(*options, grace);
+      if (options->nproc > 1) {
+        throw ExitStatus{launch_this_program(worker_args(*options), options->nproc, grace)};
+      }
     }
     configure_threads(config.train.threads);
     const std::unique_ptr<TrainingGroup> group =

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <stdexcept>
@@ -255,6 +257,16 @@ int launch_local_workers(const LocalLaunchOptions& options) {
     }
   }
   return wait_for_workers(workers, options.grace);
+}
+
+int launch_this_program(std::vector<std::string> args, int nproc, std::chrono::milliseconds grace) {
+  if (spdlog::get_level() >= spdlog::level::warn) args.push_back("-q");
+  LocalLaunchOptions launch;
+  launch.program = std::filesystem::read_symlink("/proc/self/exe").string();
+  launch.args = std::move(args);
+  launch.nproc = nproc;
+  launch.grace = grace;
+  return launch_local_workers(launch);
 }
 
 uint16_t free_loopback_port() {

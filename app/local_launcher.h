@@ -31,6 +31,11 @@ struct LocalLaunchOptions {
 /// program and strerror) when a worker cannot be started; the ones already started are ended.
 int launch_local_workers(const LocalLaunchOptions& options);
 
+/// launch_local_workers() of this executable (/proc/self/exe) with `args` (argv[1..]), plus
+/// "-q" when this process logs warnings and errors only, so that `qkv -q train --nproc N` keeps
+/// its workers as quiet.
+int launch_this_program(std::vector<std::string> args, int nproc, std::chrono::milliseconds grace);
+
 /// A TCP port on 127.0.0.1 that is free now (bind port 0, getsockname, close): the rendezvous
 /// port.
 uint16_t free_loopback_port();

@@ -38,11 +38,13 @@ nlohmann::json one_json_line(const testing::CommandResult& result) {
 
 TEST(BenchTrainNproc, TwoRanksShareTheGlobalBatchAndReportTheAllReduce) {
   const nlohmann::json single = one_json_line(run_qkv(bench_args({})));
-  const nlohmann::json ranks = one_json_line(run_qkv(bench_args({"--nproc", "2"}), "", 120));
+  const auto ranks_run = run_qkv(bench_args({"--nproc", "2"}), "", 120);
+  const nlohmann::json ranks = one_json_line(ranks_run);
   ASSERT_TRUE(ranks.contains("nproc")) << ranks.dump();
   EXPECT_EQ(single["nproc"], 1);
   EXPECT_FALSE(single.contains("all_reduce_share"));
   EXPECT_EQ(ranks["nproc"], 2);
+  EXPECT_EQ(ranks_run.err.find(" info]"), std::string::npos) << "-q reaches the workers";
   if (std::getenv("OPENBLAS_NUM_THREADS") == nullptr && ranks["openblas_threads"].is_number()) {
     const unsigned cores = std::thread::hardware_concurrency();
     EXPECT_EQ(ranks["openblas_threads"], std::max(1u, cores / 2)) << "2 ranks share the cores";
