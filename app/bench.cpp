@@ -343,7 +343,7 @@ std::string run_benchmark(const std::string& mode, const BenchOptions& a) {
                     a.runs}) {
     if (v < 1) throw std::invalid_argument("bench: every size must be at least 1");
   }
-  const int64_t threads = configure_threads(a.threads);
+  configure_threads(a.threads);
   torch::manual_seed(static_cast<uint64_t>(a.seed));
   nlohmann::ordered_json result;
   const torch::Device device = resolve_device_flag(a.device);
@@ -351,9 +351,11 @@ std::string run_benchmark(const std::string& mode, const BenchOptions& a) {
       resolve_precision_flag(a.precision, device, /*for_training=*/mode == "train");
   if (precision.slow) std::cerr << "[bench] warning: " << precision.reason << "\n";
   const Precision p = precision.precision;
+  std::unique_ptr<TrainingGroup> group;
+  if (mode == "train") group = join_group_if_launched(kBenchGroupTimeoutSeconds, "bench");
+  // Once the precision is known and a group has shared out the cores (process_settings.h).
+  const int64_t threads = configure_threads(a.threads, p);
   if (mode == "train") {
-    const std::unique_ptr<TrainingGroup> group =
-        join_group_if_launched(kBenchGroupTimeoutSeconds, "bench");
     SingleProcess single_process;
     result = run_train(a, device, p, group ? *group : single_process);
     if (group && group->rank() != 0) return "";  // rank 0 reports for the group

@@ -120,9 +120,10 @@ void add_train_command(CLI::App& app) {
         throw ExitStatus{launch_this_program(worker_args(*options), options->nproc, grace)};
       }
     }
-    configure_threads(config.train.threads);
     const std::unique_ptr<TrainingGroup> group =
         join_group_if_launched(config.train.dist_timeout_s, "train");
+    // After the group has shared out the cores; bf16 wants oneDNN's threads (process_settings.h).
+    configure_threads(config.train.threads, training_precision(config.train).precision);
     TrainOptions train_options{run_dir, options->resume};
     train_options.group = group.get();
     const RunDir run(run_dir);

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "app/process_settings.h"
 #include "inference/request_limits.h"
 #include "model/head_mask.h"
 #include "model/precision.h"
@@ -68,6 +69,7 @@ LoadedRun load_decoding_run(const DecodeFlags& flags) {
   const ResolvedPrecision precision =
       resolve_precision_flag(flags.precision, device, /*for_training=*/false);
   if (precision.slow) std::cerr << "qkv: warning: " << precision.reason << "\n";
+  configure_threads(0, precision.precision);  // bf16: oneDNN's threads (process_settings.h)
   LoadedRun loaded = load_run(flags.model, flags.checkpoint, device);
   loaded.model->pack_for_decoding(precision.precision);
   if (heads_off) with_heads_off_flag([&] { loaded.model->set_head_mask(*heads_off); });

@@ -5,17 +5,28 @@
 
 #include <cstdint>
 
+#include "model/precision.h"
+
 namespace qkv {
 
-/// The intra-op thread count qkv uses when the config says 0 (see README, Performance).
-int64_t default_torch_threads();
+/// The intra-op thread count qkv uses when the config says 0, for the large GEMMs in
+/// `precision` (resolved: not kAuto). fp32 and int8: 1, since OpenBLAS (and LibTorch's int8
+/// path) runs them on its own pool. bf16: as many as OpenBLAS has (every core, a data-parallel
+/// rank's share, or `qkv serve`'s --threads), since oneDNN runs bf16 GEMMs on torch's OpenMP
+/// pool. See README, Performance.
+int64_t default_torch_threads(Precision precision = Precision::kFp32);
 
-/// Applies `requested` torch intra-op threads (0 = default_torch_threads()); returns the count.
-int64_t configure_threads(int64_t requested);
+/// Applies `requested` torch intra-op threads (0 = default_torch_threads(precision)); returns
+/// the count. Call again once the precision is known (and after joining a data-parallel group,
+/// which shares out OpenBLAS's threads).
+int64_t configure_threads(int64_t requested, Precision precision = Precision::kFp32);
 
 /// Sets OpenBLAS's own thread count (at least 1). Debian's libblas.so.3 is OpenBLAS (setup.sh
 /// checks); with another BLAS this does nothing and that library keeps its threads.
 void set_blas_threads(int64_t threads);
+
+/// OpenBLAS's thread count now (with another BLAS: the machine's hardware threads).
+int64_t blas_threads();
 
 /// OpenBLAS threads for each of `local_ranks` data-parallel ranks on a machine with `cores`:
 /// the cores shared out, at least one each. Two ranks on 2 cores get one thread each: small

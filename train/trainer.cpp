@@ -127,11 +127,6 @@ torch::Device training_device(const TrainConfig& tc) {
   return resolve_device(tc.device, "train.device");
 }
 
-// train.precision resolved on that device (auto: bf16 where the CPU has native bf16).
-ResolvedPrecision training_precision(const TrainConfig& tc, torch::Device device) {
-  return resolve_precision(tc.precision, device, "train.precision", /*for_training=*/true);
-}
-
 // Higher is better for every metric qkv keeps "best" by.
 double score_of(BestMetric metric, const ValidationResult& v) {
   switch (metric) {
@@ -717,6 +712,14 @@ TrainSummary Trainer::finish() {
 }
 
 }  // namespace
+
+ResolvedPrecision training_precision(const TrainConfig& tc, torch::Device device) {
+  return resolve_precision(tc.precision, device, "train.precision", /*for_training=*/true);
+}
+
+ResolvedPrecision training_precision(const TrainConfig& tc) {
+  return training_precision(tc, training_device(tc));
+}
 
 TrainSummary train_model(const ExperimentConfig& config, const TrainOptions& options) {
   return Trainer(config, options).run();

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "model/precision.h"
 #include "train/checkpoint/run_dir.h"
 #include "train/experiment_config.h"
 #include "train/training_group.h"
@@ -52,6 +53,11 @@ struct TrainSummary {
   std::filesystem::path last_checkpoint;
   std::filesystem::path best_checkpoint;
 };
+
+/// train.precision resolved on `device`, or on train.device (auto: bf16 where the CPU has
+/// native bf16); throws like resolve_precision, naming train.precision.
+ResolvedPrecision training_precision(const TrainConfig& tc, torch::Device device);
+ResolvedPrecision training_precision(const TrainConfig& tc);
 
 /// Trains as described above. Throws ConfigError / std::runtime_error with a clear message;
 /// a run directory that this call created is removed again when it fails before the first

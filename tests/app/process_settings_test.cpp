@@ -39,6 +39,22 @@ TEST(ProcessSettings, AvxCapabilityFollowsTheCpu) {
   EXPECT_NE(capability, nullptr);  // set by qkv unless the user had set it
 }
 
+// bf16 GEMMs run in oneDNN on torch's OpenMP pool, so bf16 gets OpenBLAS's thread count;
+// fp32 and int8 keep torch at one thread beside OpenBLAS's pool.
+TEST(ProcessSettings, Bf16GetsAsManyTorchThreadsAsOpenBlas) {
+  set_blas_threads(2);
+  EXPECT_EQ(default_torch_threads(Precision::kFp32), 1);
+  EXPECT_EQ(default_torch_threads(Precision::kInt8), 1);
+  EXPECT_EQ(default_torch_threads(Precision::kBf16), blas_threads());
+  EXPECT_EQ(configure_threads(0, Precision::kBf16), blas_threads());
+  EXPECT_EQ(at::get_num_threads(), blas_threads());
+  set_blas_threads(1);
+  if (blas_threads() != 1) GTEST_SKIP() << "the BLAS is not OpenBLAS: its threads are its own";
+  EXPECT_EQ(configure_threads(0, Precision::kBf16), 1) << "serve's one thread, or a rank's share";
+  EXPECT_EQ(configure_threads(3, Precision::kBf16), 3) << "an explicit count wins";
+  configure_threads(0);
+}
+
 // Data-parallel ranks share the machine's cores out for OpenBLAS, at least one thread each.
 TEST(ProcessSettings, BlasThreadsPerRankShareTheCores) {
   EXPECT_EQ(blas_threads_per_rank(2, 2), 1);
