@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "model/kernels/dispatch.h"
+
 namespace qkv {
 
 namespace {
@@ -85,6 +87,13 @@ PackedLinear::PackedLinear(const torch::Tensor& weight,
                            Precision precision)
     : precision_(precision), out_features_(weight.size(0)) {
   torch::NoGradGuard no_grad;
+  if (precision == Precision::kBf16 || precision == Precision::kInt8) {
+    const AmxFormat format = precision == Precision::kBf16 ? AmxFormat::kBf16 : AmxFormat::kInt8;
+    if (weight.is_cpu() && fused_enabled() && amx_usable(format)) {
+      amx_.emplace(weight, bias, format);
+      return;
+    }
+  }
   switch (precision) {
     case Precision::kFp32:
       weight_ = weight.detach().clone();
@@ -105,6 +114,7 @@ PackedLinear::PackedLinear(const torch::Tensor& weight,
 }
 
 torch::Tensor PackedLinear::operator()(const torch::Tensor& x) const {
+  if (amx_) return (*amx_)(x);
   switch (precision_) {
     case Precision::kBf16:
       return torch::linear(to_bf16(x), weight_, bias_).to(torch::kFloat32);

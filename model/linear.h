@@ -7,8 +7,9 @@
 //                       to float32. Autograd runs through the casts, so gradients reach the
 //                       float32 master weights (training in bf16 on a CPU).
 //   PackedLinear        W and b made ready once for decoding: a bf16 copy, or int8 rows with
-//                       one scale each, prepacked for LibTorch's dynamic quantized linear
-//                       (oneDNN); float32 in, float32 out.
+//                       one scale each; float32 in, float32 out. On CPUs with AMX (and while
+//                       fused_enabled()) both run on AMX tiles (kernels/amx_linear.h), else
+//                       through LibTorch (bf16 linear; int8: dynamic quantized linear, oneDNN).
 //   Linear (module)     parameters "weight" [out, in] and "bias" [out], initialised like
 //                       torch::nn::Linear (same random draws); forward is dense(), or its
 //                       PackedLinear after pack() until unpack().
@@ -20,6 +21,7 @@
 #include <optional>
 
 #include "model/device.h"
+#include "model/kernels/amx_linear.h"
 #include "model/precision.h"
 
 namespace qkv {
@@ -56,6 +58,8 @@ class PackedLinear {
   torch::Tensor operator()(const torch::Tensor& x) const;
 
   Precision precision() const { return precision_; }
+  /// True when the products run on AMX tiles (kernels/amx_linear.h), not through LibTorch.
+  bool uses_amx() const { return amx_.has_value(); }
 
  private:
   Precision precision_;
@@ -63,6 +67,7 @@ class PackedLinear {
   torch::Tensor weight_;  // fp32/bf16: [out, in] in that dtype
   torch::Tensor bias_;    // fp32/bf16: [out] in that dtype (or undefined)
   c10::IValue int8_;      // int8: LibTorch's prepacked weights and bias (LinearPackedParams)
+  std::optional<AmxLinear> amx_;  // bf16/int8 on AMX tiles instead of the three above
 };
 
 class LinearImpl : public torch::nn::Module {

@@ -24,11 +24,13 @@ CpuPrecisionSupport detect() {
     return s;
   }
   s.avx512_vnni = (ecx >> 11) & 1u;
-  const bool amx_bf16 = (edx >> 22) & 1u, amx_tile = (edx >> 24) & 1u;
-  if (amx_bf16 && amx_tile) {
+  const bool amx_bf16 = (edx >> 22) & 1u, amx_tile = (edx >> 24) & 1u, amx_int8 = (edx >> 25) & 1u;
+  if (amx_tile) {
     unsigned xcr0_low = 0, xcr0_high = 0;
     __asm__("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
-    s.amx_bf16 = ((xcr0_low >> 17) & 3u) == 3u;
+    const bool tile_state = ((xcr0_low >> 17) & 3u) == 3u;
+    s.amx_bf16 = amx_bf16 && tile_state;
+    s.amx_int8 = amx_int8 && tile_state;
   }
   if (__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) s.avx512_bf16 = (eax >> 5) & 1u;
   return s;
@@ -64,6 +66,7 @@ std::string CpuPrecisionSupport::flags() const {
   std::string text;
   for (const auto& [on, name] : {std::pair{avx512_bf16, "avx512_bf16"},
                                  std::pair{amx_bf16, "amx_bf16"},
+                                 std::pair{amx_int8, "amx_int8"},
                                  std::pair{avx512_vnni, "avx512_vnni"}}) {
     if (on) text += (text.empty() ? "" : " ") + std::string(name);
   }

@@ -41,9 +41,10 @@ const char* precision_name(Precision precision);
 struct CpuPrecisionSupport {
   bool avx512_bf16 = false;  // AVX512-BF16: bf16 dot products in AVX-512 registers
   bool amx_bf16 = false;     // AMX-BF16: bf16 tile matrix multiply (Intel Sapphire Rapids on)
+  bool amx_int8 = false;     // AMX-INT8: int8 tile matrix multiply
   bool avx512_vnni = false;  // AVX512-VNNI: int8 dot products
   bool native_bf16() const { return avx512_bf16 || amx_bf16; }
-  std::string flags() const;  // e.g. "avx512_bf16 amx_bf16 avx512_vnni", or "none"
+  std::string flags() const;  // e.g. "avx512_bf16 amx_bf16 amx_int8 avx512_vnni", or "none"
 };
 CpuPrecisionSupport cpu_precision_support();
 

@@ -44,7 +44,9 @@ std::vector<Case> cases() {
   return {{5, 5, make_padding_mask(tokens, 0)},  // encoder self-attention with padding
           {5, 5, make_target_mask(tokens, 0)},   // decoder self-attention: causal & padding
           {3, 5, make_padding_mask(tokens, 0)},  // cross-attention, Tq != Tk
-          {1, 5, torch::Tensor()}};              // one decoding step, no mask
+          {1, 5, torch::Tensor()},               // one decoding step, no mask
+          {1, 5, make_padding_mask(tokens, 0)},  // one step of cross-attention to padded sources
+          {1, 37, torch::Tensor()}};             // one step, more keys than a vector holds
 }
 
 TEST(AttentionKernel, ForwardAndWeightsMatchReference) {
