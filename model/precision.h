@@ -5,9 +5,11 @@
 //
 //   fp32  float32 everywhere (the reference; bit-identical to builds before precisions existed)
 //   bf16  bfloat16 inputs and weights in the large GEMMs, float32 accumulation (oneDNN on CPUs
-//         with AVX512-BF16 or AMX; training: our own casts on CPU, autocast on CUDA)
+//         with AVX512-BF16 or AMX, and qkv's AMX tile kernel for decoding; training: our own
+//         casts on CPU, autocast on CUDA)
 //   int8  decoding only: weights quantized per output row once at load, activations per call
-//         (LibTorch's dynamic quantized linear, oneDNN engine; fast with AVX512-VNNI)
+//         (qkv's AMX tile kernel, kernels/amx_linear.h, where the CPU has AMX-INT8; else
+//         LibTorch's dynamic quantized linear, oneDNN engine)
 //   auto  bf16 on CPUs whose flags show native bf16, fp32 elsewhere (never int8: it changes
 //         the numbers more, so it is only used when asked for)
 #pragma once
