@@ -23,7 +23,7 @@ struct DecodeFlags {
   std::optional<double> length_penalty_alpha;      // --length-penalty
   std::optional<std::string> length_penalty_type;  // --length-penalty-type: gnmt | average
   std::optional<int64_t> max_len;
-  int64_t max_tokens = 4096;
+  int64_t max_tokens = kDefaultDecodeBatchTokens;
   std::string device = "auto";           // auto | cpu | cuda | cuda:N (model/device.h)
   std::string precision = "fp32";        // auto | fp32 | bf16 | int8 (model/precision.h)
   std::optional<std::string> heads_off;  // --heads-off SPEC (model/head_mask.h)

@@ -21,10 +21,16 @@ struct Translation {
   double score = 0;             // log_prob with the length penalty applied (ranking score)
 };
 
+// Decoding's batch budget in source tokens (x beam). Smaller batches keep the key/value caches
+// and activations in cache: `qkv translate --input test.en` (829 sentences, en-de-small, 2
+// cores) made 355 / 649 / 731 sentences/s greedy in fp32 / bf16 / int8 at 1,024 against
+// 313 / 456 / 497 at 4,096, and 97 against 81 with beam 4 in fp32 (README, Performance).
+constexpr int64_t kDefaultDecodeBatchTokens = 1024;
+
 struct TranslateOptions {
-  DecodeConfig decode;            // beam size, length penalty, length limit a * source + b
-  int64_t n_best = 1;             // hypotheses returned per sentence (<= beam size)
-  int64_t max_tokens = 4096;      // batch budget in source tokens (x beam)
+  DecodeConfig decode;  // beam size, length penalty, length limit a * source + b
+  int64_t n_best = 1;   // hypotheses returned per sentence (<= beam size)
+  int64_t max_tokens = kDefaultDecodeBatchTokens;  // batch budget in source tokens (x beam)
   int64_t max_source_tokens = 0;  // longer sources are truncated; 0 = model's limit
   int64_t max_output_tokens = 0;  // cap on output tokens; 0 = decode.max_length_a/b only
 };
