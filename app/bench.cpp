@@ -27,8 +27,6 @@
 #include "train/loss.h"
 #include "train/training_group.h"
 
-extern "C" int openblas_get_num_threads() __attribute__((weak));
-
 namespace qkv {
 namespace {
 
@@ -89,8 +87,8 @@ nlohmann::ordered_json environment(const BenchOptions& a, int64_t threads, torch
   env["torch"] = TORCH_VERSION;
   env["device"] = device.str();
   env["threads"] = threads;
-  env["openblas_threads"] =
-      openblas_get_num_threads ? nlohmann::json(openblas_get_num_threads()) : nlohmann::json();
+  const std::optional<int64_t> blas = openblas_threads();
+  env["openblas_threads"] = blas ? nlohmann::json(*blas) : nlohmann::json();
   for (const char* name : {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"}) {
     const char* value = std::getenv(name);
     env[name] = value ? nlohmann::json(value) : nlohmann::json();

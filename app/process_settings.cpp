@@ -78,9 +78,13 @@ void set_blas_threads(int64_t threads) {
   }
 }
 
+std::optional<int64_t> openblas_threads() {
+  if (openblas_get_num_threads == nullptr) return std::nullopt;
+  return openblas_get_num_threads();
+}
+
 int64_t blas_threads() {
-  if (openblas_get_num_threads != nullptr) return std::max(openblas_get_num_threads(), 1);
-  return std::max<int64_t>(std::thread::hardware_concurrency(), 1);
+  return std::max<int64_t>(openblas_threads().value_or(std::thread::hardware_concurrency()), 1);
 }
 
 int64_t blas_threads_per_rank(int64_t cores, int64_t local_ranks) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "model/precision.h"
 
@@ -24,6 +25,9 @@ int64_t configure_threads(int64_t requested, Precision precision = Precision::kF
 /// Sets OpenBLAS's own thread count (at least 1). Debian's libblas.so.3 is OpenBLAS (setup.sh
 /// checks); with another BLAS this does nothing and that library keeps its threads.
 void set_blas_threads(int64_t threads);
+
+/// OpenBLAS's thread count now; nothing with another BLAS.
+std::optional<int64_t> openblas_threads();
 
 /// OpenBLAS's thread count now (with another BLAS: the machine's hardware threads).
 int64_t blas_threads();

@@ -9,6 +9,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "app/process_settings.h"
+
 namespace qkv {
 namespace {
 
@@ -87,6 +89,19 @@ TEST(Bench, GreedyAndBeamReportSentenceRatesAndGeneratedTokens) {
     }
     expect_environment(result, o);
   }
+}
+
+// --threads 0: bf16's products run in oneDNN on torch's threads, so bench gives bf16 as many
+// as OpenBLAS has, and fp32 one (app/process_settings.h).
+TEST(Bench, DefaultThreadsFollowThePrecision) {
+  BenchOptions o = tiny();
+  o.threads = 0;
+  o.precision = "bf16";
+  const auto bf16 = nlohmann::json::parse(run_benchmark("greedy", o));
+  EXPECT_EQ(bf16["threads"], blas_threads());
+  o.precision = "fp32";
+  const auto fp32 = nlohmann::json::parse(run_benchmark("greedy", o));
+  EXPECT_EQ(fp32["threads"], 1);
 }
 
 TEST(Bench, TheSameSeedGivesTheSameTrainingLoss) {
