@@ -133,11 +133,19 @@ void MultiHeadAttentionImpl::pack_fused_projections(Precision precision) {
   torch::NoGradGuard no_grad;
   packed_qkv_.emplace(stacked_weight(true), stacked_bias(true), precision);
   packed_kv_.emplace(stacked_weight(false), stacked_bias(false), precision);
+  packed_low_precision_ = precision != Precision::kFp32;
 }
 
 void MultiHeadAttentionImpl::unpack_fused_projections() {
   packed_qkv_.reset();
   packed_kv_.reset();
+  packed_low_precision_ = false;
+}
+
+torch::ScalarType MultiHeadAttentionImpl::cache_dtype() const {
+  const bool bf16 = packed_low_precision_ && output_proj_->weight.device().is_cpu() &&
+                    has_avx512() && fused_enabled();
+  return bf16 ? torch::kBFloat16 : torch::kFloat32;
 }
 
 namespace {
@@ -193,6 +201,8 @@ torch::Tensor MultiHeadAttentionImpl::attend(const torch::Tensor& q,
   // The definition: weights, dropout on them, weighted sum of the values, heads merged and
   // projected. With the fused kernels enabled the same runs as one kernel (the last line).
   if (!fused_enabled() || !attention_kernel_supports(q, kv.k, kv.v)) {
+    // Keys and values cached in bf16 (cache_dtype()) meet the reference maths in float32.
+    if (kv.k.scalar_type() != q.scalar_type()) return attend(q, kv.to(q.scalar_type()), keep_mask);
     // With no map to record, LibTorch 2.x runs the same maths as one op (flash kernels on GPUs).
     if (recorder_ == nullptr) {
       const double p = is_training() ? options_.dropout : 0.0;
@@ -231,8 +241,9 @@ torch::Tensor MultiHeadAttentionImpl::attend_fused(const torch::Tensor& q,
   }
   if (recorder_ != nullptr) {
     auto head_outputs = merged.view({q.size(0), q.size(2), q.size(1), q.size(3)})
-                            .transpose(1, 2);  // [B, H, Tq, Dh]
-    recorder_->record(site_, {weights, q, kv.k, kv.v, head_outputs});
+                            .transpose(1, 2);    // [B, H, Tq, Dh]
+    const auto stored = kv.to(torch::kFloat32);  // the cached bf16 rows, widened
+    recorder_->record(site_, {weights, q, stored.k, stored.v, head_outputs});
   }
   return output_proj_(merged);  // [B, Tq, D]
 }

@@ -100,6 +100,11 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
   void pack_fused_projections(Precision precision);
   void unpack_fused_projections();
 
+  /// The dtype decoding caches keep this site's keys and values in: bfloat16 while packed in
+  /// bf16 or int8 on a CPU with AVX-512 and with the fused kernels on (attention_kernel.h
+  /// reads bf16 rows there), float32 otherwise.
+  torch::ScalarType cache_dtype() const;
+
   const MultiHeadAttentionOptions& options() const { return options_; }
   Linear& query_proj() { return query_proj_; }
   Linear& key_proj() { return key_proj_; }
@@ -131,6 +136,7 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
   Linear output_proj_{nullptr};
   std::optional<PackedLinear> packed_qkv_;  // [W_q; W_k; W_v] while packed for decoding
   std::optional<PackedLinear> packed_kv_;   // [W_k; W_v] while packed for decoding
+  bool packed_low_precision_ = false;       // packed in bf16 or int8
   AttentionRecorder* recorder_ = nullptr;   // not owned; null = recording off
   std::string site_;
   torch::Tensor heads_off_;  // bool [H], true = switched off; undefined = all heads on

@@ -109,11 +109,14 @@ DecoderState DecoderImpl::start(const torch::Tensor& memory, const torch::Tensor
               src_keep.sizes());
   DecoderState state;
   state.src_keep = src_keep;
-  state.self_attn.resize(static_cast<size_t>(num_layers()));
+  state.self_attn.reserve(static_cast<size_t>(num_layers()));
   state.cross_attn.reserve(static_cast<size_t>(num_layers()));
   for (int64_t i = 0; i < num_layers(); ++i) {
+    state.self_attn.emplace_back(layer(i).self_attn()->cache_dtype());
     // The memory does not change while decoding: project its keys and values once.
-    state.cross_attn.push_back(layer(i).cross_attn()->project_key_value(memory, memory));
+    auto& cross = layer(i).cross_attn();
+    state.cross_attn.push_back(
+        cross->project_key_value(memory, memory).to(cross->cache_dtype()));  // [B, H, S, Dh]
   }
   return state;
 }

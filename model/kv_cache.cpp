@@ -6,19 +6,23 @@
 #include <algorithm>
 #include <cstring>
 
+#include "model/kernels/bf16_rows.h"
+
 namespace qkv {
 
 namespace {
 
 constexpr int64_t kMinCapacity = 16;  // positions allocated at the first append
 
-// Copies the first `length` positions of `buffer` [B, H, C, Dh] into a new buffer with room
-// for `capacity` positions.
+// Copies the first `length` positions of `buffer` [B, H, C, Dh] into a new buffer of `storage`
+// with room for `capacity` positions.
 torch::Tensor grow(const torch::Tensor& buffer,
                    int64_t length,
                    int64_t capacity,
-                   const torch::Tensor& like) {
-  auto grown = torch::empty({like.size(0), like.size(1), capacity, like.size(3)}, like.options());
+                   const torch::Tensor& like,
+                   torch::ScalarType storage) {
+  auto grown = torch::empty({like.size(0), like.size(1), capacity, like.size(3)},
+                            like.options().dtype(storage));
   if (length > 0) {
     grown.narrow(/*dim=*/2, /*start=*/0, length).copy_(buffer.narrow(2, 0, length));
   }
@@ -56,6 +60,39 @@ torch::Tensor select_rows(const torch::Tensor& buffer, const torch::Tensor& inde
   return selected;
 }
 
+// buffer[:, :, start : start + n] = fresh [B, H, n, Dh], rounded to the buffer's dtype. On the
+// CPU, row by row with memcpy or bf16::from_float: LibTorch's strided copy_ costs more than
+// the copying itself at decoding sizes (fresh is a strided view of a projection's output).
+void write_positions(torch::Tensor& buffer, int64_t start, const torch::Tensor& fresh) {
+  const bool rows_fit =
+      buffer.device().is_cpu() && fresh.device().is_cpu() && buffer.is_contiguous() &&
+      fresh.stride(3) == 1 && fresh.scalar_type() == torch::kFloat32 &&
+      (buffer.scalar_type() == torch::kFloat32 || buffer.scalar_type() == torch::kBFloat16);
+  if (!rows_fit) {
+    buffer.narrow(/*dim=*/2, start, fresh.size(2)).copy_(fresh);
+    return;
+  }
+  const int64_t heads = fresh.size(1), n = fresh.size(2), dh = fresh.size(3);
+  const int64_t capacity = buffer.size(2);
+  const bool to_bf16 = buffer.scalar_type() == torch::kBFloat16;
+  const float* from = fresh.data_ptr<float>();
+  auto* to = static_cast<char*>(buffer.data_ptr());
+  const auto element = static_cast<int64_t>(buffer.element_size());
+  for (int64_t b = 0; b < fresh.size(0); ++b) {
+    for (int64_t h = 0; h < heads; ++h) {
+      for (int64_t t = 0; t < n; ++t) {
+        const float* row = from + b * fresh.stride(0) + h * fresh.stride(1) + t * fresh.stride(2);
+        char* out = to + (((b * heads + h) * capacity) + start + t) * dh * element;
+        if (to_bf16) {
+          bf16::from_float(row, reinterpret_cast<uint16_t*>(out), dh);
+        } else {
+          std::memcpy(out, row, static_cast<size_t>(dh) * sizeof(float));
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 KeyValue KeyValueCache::append(const torch::Tensor& k_new, const torch::Tensor& v_new) {
@@ -75,8 +112,9 @@ KeyValue KeyValueCache::append(const torch::Tensor& k_new, const torch::Tensor& 
   }
   if (torch::GradMode::is_enabled()) {
     // Writing into a buffer in place would invalidate views that autograd saved for backward.
-    k_buffer_ = length_ == 0 ? k_new : torch::cat({view().k, k_new}, /*dim=*/2);
-    v_buffer_ = length_ == 0 ? v_new : torch::cat({view().v, v_new}, /*dim=*/2);
+    const auto k_stored = k_new.to(storage_), v_stored = v_new.to(storage_);
+    k_buffer_ = length_ == 0 ? k_stored : torch::cat({view().k, k_stored}, /*dim=*/2);
+    v_buffer_ = length_ == 0 ? v_stored : torch::cat({view().v, v_stored}, /*dim=*/2);
     length_ += n;
     return view();
   }
@@ -84,11 +122,11 @@ KeyValue KeyValueCache::append(const torch::Tensor& k_new, const torch::Tensor& 
   if (length_ + n > capacity) {
     // Doubling keeps the total copying linear in the number of decoded positions.
     const int64_t new_capacity = std::max({2 * capacity, length_ + n, kMinCapacity});
-    k_buffer_ = grow(k_buffer_, length_, new_capacity, k_new);
-    v_buffer_ = grow(v_buffer_, length_, new_capacity, v_new);
+    k_buffer_ = grow(k_buffer_, length_, new_capacity, k_new, storage_);
+    v_buffer_ = grow(v_buffer_, length_, new_capacity, v_new, storage_);
   }
-  k_buffer_.narrow(/*dim=*/2, /*start=*/length_, n).copy_(k_new);
-  v_buffer_.narrow(/*dim=*/2, /*start=*/length_, n).copy_(v_new);
+  write_positions(k_buffer_, length_, k_new);
+  write_positions(v_buffer_, length_, v_new);
   length_ += n;
   return view();
 }

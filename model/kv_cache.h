@@ -18,12 +18,20 @@ namespace qkv {
 struct KeyValue {
   torch::Tensor k;  ///< [B, H, T, Dh]
   torch::Tensor v;  ///< [B, H, T, Dh]
+
+  /// Both in `storage` (the same tensors when they already are).
+  KeyValue to(torch::ScalarType storage) const { return {k.to(storage), v.to(storage)}; }
 };
 
 /// Keys and values of past positions for one decoder self-attention site.
 class KeyValueCache {
  public:
-  /// Appends `k_new`, `v_new` [B, H, n, Dh] and returns all cached keys/values [B, H, T, Dh]
+  /// `storage`: the dtype the cache keeps: float32, or bfloat16 for decoding in bf16 or int8
+  /// (appended keys and values are rounded to it; attention_kernel.h reads them so).
+  explicit KeyValueCache(torch::ScalarType storage = torch::kFloat32) : storage_(storage) {}
+
+  /// Appends `k_new`, `v_new` [B, H, n, Dh] (float32, or the storage dtype) and returns all
+  /// cached keys/values [B, H, T, Dh] in the storage dtype
   /// (views into the cache; valid until the next append or reorder). Under autograd (GradMode
   /// enabled) it concatenates instead of writing in place, so gradients stay correct.
   KeyValue append(const torch::Tensor& k_new, const torch::Tensor& v_new);
@@ -42,6 +50,7 @@ class KeyValueCache {
   torch::Tensor k_buffer_;  // [B, H, capacity, Dh]; positions >= length_ are unused
   torch::Tensor v_buffer_;  // [B, H, capacity, Dh]
   int64_t length_ = 0;
+  torch::ScalarType storage_;
 };
 
 }  // namespace qkv

@@ -15,6 +15,7 @@
 #include <limits>
 #include <vector>
 
+#include "model/kernels/bf16_rows.h"
 #include "model/kernels/dispatch.h"
 #include "model/kernels/vector_math.h"
 
@@ -97,20 +98,23 @@ void transposed_weighted_sum(
 }
 
 // A [B, H, T, Dh] tensor with unit stride along Dh: matrix (b, h) is T x Dh with row stride ld.
-struct Heads {
-  const float* data;
+// T = float, or uint16_t for bfloat16 keys and values.
+template <class T>
+struct HeadsOf {
+  const T* data;
   int64_t batch_stride, head_stride;
   int ld;
 
-  explicit Heads(const torch::Tensor& t)
-      : data(t.data_ptr<float>()),
+  explicit HeadsOf(const torch::Tensor& t)
+      : data(static_cast<const T*>(t.data_ptr())),
         batch_stride(t.stride(0)),
         head_stride(t.stride(1)),
         // One row: any leading dimension >= Dh is valid, and BLAS insists on that.
         ld(static_cast<int>(t.size(2) == 1 ? t.size(3) : t.stride(2))) {}
-  const float* at(int64_t b, int64_t h) const { return data + b * batch_stride + h * head_stride; }
+  const T* at(int64_t b, int64_t h) const { return data + b * batch_stride + h * head_stride; }
   Rows rows(int64_t b, int64_t h) const { return {at(b, h), ld}; }
 };
+using Heads = HeadsOf<float>;
 
 // The keep mask expanded (stride 0 where broadcast) to [B, H, Tq, Tk]; empty = keep all.
 struct Mask {
@@ -196,6 +200,43 @@ torch::Tensor forward_pass(const torch::Tensor& q,
   return out;
 }
 
+// Inference over keys and values stored in bfloat16 (the decoding caches): per (b, h) and
+// query row, the scores as bf16 dot products, the masked softmax, and the weighted sum of the
+// value rows, skipping keys of weight 0 (masked ones). Float32 arithmetic throughout; the rows
+// are read once each, at half the bytes of float32, which is what a decoding step waits on.
+torch::Tensor forward_bf16(const torch::Tensor& q,
+                           const torch::Tensor& k,
+                           const torch::Tensor& v,
+                           const Mask& mask,
+                           torch::Tensor* weights) {
+  const Shapes s = shapes_of(q, k);
+  const auto scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(s.dh)));
+  auto out = torch::zeros({s.batch, s.tq, s.width()}, q.options());  // [B, Tq, H*Dh], summed into
+  if (weights != nullptr) *weights = torch::empty({s.batch, s.heads, s.tq, s.tk}, q.options());
+  float* w = weights != nullptr ? weights->data_ptr<float>() : nullptr;
+  const Heads qh(q);
+  const HeadsOf<uint16_t> kh(k), vh(v);
+  float* o = out.data_ptr<float>();
+  at::parallel_for(0, s.batch * s.heads, pair_grain(s), [&](int64_t begin, int64_t end) {
+    std::vector<float> scratch(w == nullptr ? static_cast<size_t>(s.pair_size()) : 0);
+    for (int64_t pair = begin; pair < end; ++pair) {
+      const int64_t b = pair / s.heads, h = pair % s.heads;
+      float* p = w != nullptr ? w + pair * s.pair_size() : scratch.data();  // [Tq, Tk]
+      for (int64_t i = 0; i < s.tq; ++i) {
+        float* scores = p + i * s.tk;
+        bf16::dot_rows(qh.at(b, h) + i * qh.ld, kh.at(b, h), kh.ld, s.tk, s.dh, scores);
+        for (int64_t j = 0; j < s.tk; ++j) scores[j] *= scale;
+      }
+      masked_softmax_rows(p, s.tq, s.tk, mask, b, h);
+      for (int64_t i = 0; i < s.tq; ++i) {
+        float* row = o + (b * s.tq + i) * s.width() + h * s.dh;
+        bf16::add_weighted_rows(p + i * s.tk, vh.at(b, h), vh.ld, s.tk, s.dh, row);
+      }
+    }
+  });
+  return out;
+}
+
 // Softmax backward over the rows of one pair, in place: dS = P * (dP - sum_j P dP).
 void softmax_backward_rows(const float* p, float* dp, int64_t tq, int64_t tk) {
   for (int64_t i = 0; i < tq; ++i) {
@@ -250,6 +291,14 @@ struct BackwardPass {
   }
 };
 
+// The keep mask as the kernels read it; `expanded` holds the broadcast view it points into. An
+// empty tensor stands for "no mask" (custom autograd functions take no undefined tensors).
+Mask expand_mask(const torch::Tensor& keep_mask, const Shapes& s, torch::Tensor& expanded) {
+  if (keep_mask.numel() == 0) return {};
+  expanded = keep_mask.expand({s.batch, s.heads, s.tq, s.tk});
+  return Mask(expanded);
+}
+
 class AttentionFunction : public torch::autograd::Function<AttentionFunction> {
  public:
   // Returns {out [B, Tq, H*Dh], weights [B, H, Tq, Tk]}.
@@ -259,13 +308,8 @@ class AttentionFunction : public torch::autograd::Function<AttentionFunction> {
                                const torch::Tensor& v,
                                const torch::Tensor& keep_mask,
                                double dropout) {
-    const Shapes s = shapes_of(q, k);
     torch::Tensor expanded;
-    Mask mask;
-    if (keep_mask.numel() > 0) {  // an empty tensor stands for "no mask"
-      expanded = keep_mask.expand({s.batch, s.heads, s.tq, s.tk});
-      mask = Mask(expanded);
-    }
+    const Mask mask = expand_mask(keep_mask, shapes_of(q, k), expanded);
     const uint64_t seed = dropout > 0.0 ? draw_seed() : 0;
     const auto drop = vecmath::KeepMask::make(dropout, seed);
     torch::Tensor weights;
@@ -326,10 +370,12 @@ torch::Tensor unit_inner_stride(const torch::Tensor& t) {
 bool attention_kernel_supports(const torch::Tensor& q,
                                const torch::Tensor& k,
                                const torch::Tensor& v) {
-  const auto fits = [](const torch::Tensor& t) {
-    return t.defined() && t.dim() == 4 && t.device().is_cpu() && t.scalar_type() == torch::kFloat32;
+  const auto fits = [](const torch::Tensor& t, torch::ScalarType type) {
+    return t.defined() && t.dim() == 4 && t.device().is_cpu() && t.scalar_type() == type;
   };
-  return sgemm_ != nullptr && fits(q) && fits(k) && fits(v);
+  if (!fits(q, torch::kFloat32)) return false;
+  if (fits(k, torch::kBFloat16) && fits(v, torch::kBFloat16)) return true;  // inference only
+  return sgemm_ != nullptr && fits(k, torch::kFloat32) && fits(v, torch::kFloat32);
 }
 
 torch::Tensor attention_kernel(const torch::Tensor& q,
@@ -340,7 +386,8 @@ torch::Tensor attention_kernel(const torch::Tensor& q,
                                bool training,
                                torch::Tensor* weights) {
   TORCH_CHECK(attention_kernel_supports(q, k, v),
-              "attention_kernel: needs float32 CPU tensors [B, H, T, Dh] and a BLAS");
+              "attention_kernel: needs CPU tensors [B, H, T, Dh]: q float32, k and v float32 "
+              "(with a BLAS) or bfloat16");
   TORCH_CHECK(k.sizes() == v.sizes() && q.size(0) == k.size(0) && q.size(1) == k.size(1) &&
                   q.size(3) == k.size(3),
               "attention_kernel: q [B, H, Tq, Dh] and k, v [B, H, Tk, Dh] expected, got ",
@@ -355,6 +402,18 @@ torch::Tensor attention_kernel(const torch::Tensor& q,
   // Custom autograd functions take no undefined tensors: an empty one means "no mask".
   const auto mask =
       keep_mask.defined() ? keep_mask : torch::empty({0}, q.options().dtype(torch::kBool));
+  if (k.scalar_type() == torch::kBFloat16) {
+    TORCH_CHECK(p == 0.0 && !(torch::GradMode::is_enabled() && q.requires_grad()),
+                "attention_kernel: bfloat16 keys and values are for inference (no dropout, no "
+                "gradients)");
+    torch::Tensor expanded;
+    const auto inner = unit_inner_stride(q), keys = unit_inner_stride(k);
+    return forward_bf16(inner,
+                        keys,
+                        unit_inner_stride(v),
+                        expand_mask(mask, shapes_of(inner, keys), expanded),
+                        weights);
+  }
   auto outputs = AttentionFunction::apply(
       unit_inner_stride(q), unit_inner_stride(k), unit_inner_stride(v), mask, p);
   if (weights != nullptr) *weights = outputs[1];

@@ -25,6 +25,30 @@ TEST(KeyValueCache, AppendsEqualConcatenationAcrossGrowth) {
   EXPECT_TRUE(torch::equal(cache.view().v, torch::cat(values, 2)));
 }
 
+TEST(KeyValueCache, StoresStridedAppendsInItsDtype) {
+  torch::NoGradGuard no_grad;
+  for (auto storage : {torch::kFloat32, torch::kBFloat16}) {
+    KeyValueCache cache(storage);
+    std::vector<torch::Tensor> keys, values;
+    for (int64_t step = 0; step < 20; ++step) {  // crosses the initial capacity
+      // [B, 1, 2 * H * Dh] -> k, v [B, H, 1, Dh] views, as the fused projection gives them.
+      auto both = torch::randn({3, 1, 2 * 2 * 8}).chunk(2, /*dim=*/-1);
+      keys.push_back(both[0].view({3, 1, 2, 8}).transpose(1, 2));
+      values.push_back(both[1].view({3, 1, 2, 8}).transpose(1, 2));
+      cache.append(keys.back(), values.back());
+    }
+    const auto all = cache.view();
+    ASSERT_EQ(all.k.scalar_type(), storage);
+    // Rounded as LibTorch rounds float32 to bf16 (and unchanged in float32).
+    EXPECT_TRUE(torch::equal(all.k, torch::cat(keys, 2).to(storage)));
+    EXPECT_TRUE(torch::equal(all.v, torch::cat(values, 2).to(storage)));
+    cache.reorder(torch::tensor({2, 0}, torch::kLong));
+    EXPECT_TRUE(torch::equal(
+        cache.view().k,
+        torch::cat(keys, 2).to(storage).index_select(0, torch::tensor({2, 0}, torch::kLong))));
+  }
+}
+
 TEST(KeyValueCache, AppendsSeveralPositionsAtOnce) {
   torch::NoGradGuard no_grad;
   KeyValueCache cache;

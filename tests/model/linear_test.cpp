@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "model/kernels/dispatch.h"
+#include "model/masks.h"
 #include "model/search.h"
 #include "model/transformer.h"
 #include "tests/model/model_test_util.h"
@@ -131,6 +133,33 @@ TEST_F(PackedTransformer, Bf16AndInt8LogitsStayCloseAndTrainingUnpacks) {
     model_->eval();
     EXPECT_TRUE(torch::equal(logits(), expected)) << precision_name(precision);
   }
+}
+
+TEST_F(PackedTransformer, LowPrecisionDecodingKeepsKeysAndValuesInBf16) {
+  torch::NoGradGuard no_grad;
+  const auto src_keep = make_padding_mask(src_, kPad);
+  const auto first = torch::full({src_.size(0)}, kBos, torch::kLong);
+  // One decoding step's logits, and the state it leaves.
+  const auto step = [&](DecoderState& state) {
+    state = model_->start_decoding(model_->encode(src_, src_keep), src_keep);
+    return model_->decode_step(first, state);
+  };
+  for (Precision precision : {Precision::kBf16, Precision::kInt8}) {
+    model_->pack_for_decoding(precision);
+    DecoderState state;
+    const auto with_bf16 = step(state);
+    const auto expected = has_avx512() ? torch::kBFloat16 : torch::kFloat32;
+    EXPECT_EQ(state.self_attn[0].view().k.scalar_type(), expected);
+    EXPECT_EQ(state.cross_attn[0].v.scalar_type(), expected);
+    ScopedFusedKernels off(false);  // the reference maths, float32 caches
+    const auto with_fp32 = step(state);
+    EXPECT_EQ(state.self_attn[0].view().k.scalar_type(), torch::kFloat32);
+    EXPECT_LT(relative_error(with_bf16, with_fp32), 0.02) << precision_name(precision);
+  }
+  model_->pack_for_decoding(Precision::kFp32);
+  DecoderState state;
+  step(state);
+  EXPECT_EQ(state.cross_attn[0].k.scalar_type(), torch::kFloat32);
 }
 
 }  // namespace

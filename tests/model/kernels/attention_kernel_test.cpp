@@ -63,6 +63,29 @@ TEST(AttentionKernel, ForwardAndWeightsMatchReference) {
   }
 }
 
+TEST(AttentionKernel, Bf16KeysAndValuesMatchReferenceOnTheRoundedValues) {
+  torch::manual_seed(5);
+  for (const auto& c : cases()) {
+    torch::NoGradGuard no_grad;
+    auto q = torch::randn({kBatch, kHeads, c.tq, kDh});
+    // Strided bf16 views, as a decoding step's projected memory would be before .to(bf16).
+    auto kv = strided_heads(torch::randn({kBatch, c.tk, 3 * kHeads * kDh}).to(torch::kBFloat16));
+    torch::Tensor weights;
+    auto ours = attention_kernel(q, kv[1], kv[2], c.keep, 0.0, false, &weights);
+    const auto k = kv[1].to(torch::kFloat32), v = kv[2].to(torch::kFloat32);
+    EXPECT_TRUE(torch::allclose(ours, reference(q, k, v, c.keep), 1e-5, 1e-6))
+        << c.tq << "x" << c.tk;
+    EXPECT_TRUE(torch::allclose(weights, attention_weights(q, k, c.keep), 1e-5, 1e-7));
+    // Without weights asked for, the same output.
+    EXPECT_TRUE(torch::equal(attention_kernel(q, kv[1], kv[2], c.keep, 0.0, false), ours));
+  }
+  // bf16 keys and values are for inference: dropout or a gradient to compute is refused.
+  auto k16 = torch::randn({1, kHeads, 3, kDh}).to(torch::kBFloat16);
+  auto q = torch::randn({1, kHeads, 1, kDh});
+  EXPECT_THROW(attention_kernel(q, k16, k16, {}, 0.1, true), c10::Error);
+  EXPECT_THROW(attention_kernel(q.requires_grad_(), k16, k16, {}, 0.0, false), c10::Error);
+}
+
 TEST(AttentionKernel, MaskedWeightsAreExactlyZeroAndFullyMaskedRowIsNaN) {
   auto q = torch::randn({1, kHeads, 2, kDh}), k = torch::randn({1, kHeads, 3, kDh});
   auto keep = torch::tensor({true, false, true, false, false, false}).view({1, 1, 2, 3});
