@@ -12,6 +12,7 @@
 #include <malloc.h>
 #endif
 
+#include "model/kernels/amx_linear.h"
 #include "model/kernels/dispatch.h"
 
 // OpenBLAS's own setter and getter. Weak: with another BLAS they are null.
@@ -54,14 +55,18 @@ void configure_process_once() {
 // Threads: Debian's LibTorch runs fp32 GEMMs in OpenBLAS, whose own pool has one thread per core
 // whatever torch::set_num_threads says. Torch's OpenMP threads spin after each parallel region
 // and fight OpenBLAS's threads for the cores. Measured with `qkv bench` (see README,
-// Performance): fp32 trains at 536 ms a step with one torch thread against 826-908 with two.
-// bf16 GEMMs run in oneDNN on torch's own OpenMP pool instead (AMX kernels, one thread each
-// by default here): with two torch threads a bf16 step takes 260-277 ms against 375-388 with
-// one, and greedy decoding gives 445 against 353 sentences/s (`qkv bench train|greedy
-// --precision bf16 --threads 1|2`, 2 cores, 2026-12-06). OpenBLAS's count (1 or 2) made no
-// difference there, so it stays as it is and bf16 matches it.
+// Performance): fp32 trains at 536 ms a step with one torch thread against 826-908 with two,
+// and greedy `bench translate` gives ~325 sentences/s with one against ~110 with two.
+// bf16 GEMMs run in oneDNN on torch's own OpenMP pool instead, and int8 ones on qkv's AMX kernel
+// (model/kernels/amx_linear.h), which like the bf16 attention kernel shares its work out with
+// at::parallel_for: `bench translate --threads 1|2` on 2 cores gave bf16 ~630 against ~925 and
+// int8 ~800 against ~1,070 sentences/s (2026-12-06). LibTorch's own int8 path (no AMX) is
+// faster on one thread (60 against 52). OpenBLAS's count (1 or 2) made no difference for bf16,
+// so it stays as it is and the low precisions match it.
 int64_t default_torch_threads(Precision precision) {
-  return precision == Precision::kBf16 ? blas_threads() : 1;
+  const bool own_pool = precision == Precision::kBf16 ||
+                        (precision == Precision::kInt8 && amx_usable(AmxFormat::kInt8));
+  return own_pool ? blas_threads() : 1;
 }
 
 int64_t configure_threads(int64_t requested, Precision precision) {

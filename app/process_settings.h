@@ -11,10 +11,10 @@
 namespace qkv {
 
 /// The intra-op thread count qkv uses when the config says 0, for the large GEMMs in
-/// `precision` (resolved: not kAuto). fp32 and int8: 1, since OpenBLAS (and LibTorch's int8
-/// path) runs them on its own pool. bf16: as many as OpenBLAS has (every core, a data-parallel
-/// rank's share, or `qkv serve`'s --threads), since oneDNN runs bf16 GEMMs on torch's OpenMP
-/// pool. See README, Performance.
+/// `precision` (resolved: not kAuto). fp32: 1, since OpenBLAS runs its GEMMs on its own pool
+/// (and LibTorch's int8 path is faster on one). bf16, and int8 on AMX: as many as OpenBLAS has
+/// (every core, a data-parallel rank's share, or `qkv serve`'s --threads), since oneDNN and
+/// qkv's own kernels run on torch's OpenMP pool. See README, Performance.
 int64_t default_torch_threads(Precision precision = Precision::kFp32);
 
 /// Applies `requested` torch intra-op threads (0 = default_torch_threads(precision)); returns

@@ -202,9 +202,17 @@ QKV_AMX void run_blocks(const Problem& p, int64_t begin, int64_t end) {
   const int64_t a_stride = p.k_tiles * kTileBytes;
   alignas(64) uint8_t c[kBlock * kBlock * 4];
   load_tile_config();
+  const int64_t block_bytes = 2 * p.k_tiles * kTileSize;  // the two B tile stacks of a block
   for (int64_t block = begin; block < end; ++block) {
-    const uint8_t* b0 = p.packed + (2 * block) * p.k_tiles * kTileSize;
+    const uint8_t* b0 = p.packed + block * block_bytes;
     const uint8_t* b1 = b0 + p.k_tiles * kTileSize;
+    if (block + 1 < end) {
+      // The weights come from L3 or memory: ask for the next block's into L2 while this one
+      // computes (measured: decoding 5-10% faster; one block ahead beat two, L2 beat L1).
+      for (int64_t line = 0; line < block_bytes; line += 64) {
+        _mm_prefetch(reinterpret_cast<const char*>(b0 + block_bytes + line), _MM_HINT_T1);
+      }
+    }
     for (int64_t m0 = 0; m0 < p.m_pad; m0 += kBlock) {
       multiply_block<kFormat>(p.a + m0 * a_stride, a_stride, b0, b1, p.k_tiles, c);
       write_block<kFormat>(p, c, m0, block * kBlock);

@@ -222,6 +222,11 @@ torch::Tensor forward_bf16(const torch::Tensor& q,
     for (int64_t pair = begin; pair < end; ++pair) {
       const int64_t b = pair / s.heads, h = pair % s.heads;
       float* p = w != nullptr ? w + pair * s.pair_size() : scratch.data();  // [Tq, Tk]
+      if (pair + 1 < end) {
+        const int64_t next_b = (pair + 1) / s.heads, next_h = (pair + 1) % s.heads;
+        bf16::prefetch_rows(kh.at(next_b, next_h), kh.ld, s.tk, s.dh);
+        bf16::prefetch_rows(vh.at(next_b, next_h), vh.ld, s.tk, s.dh);
+      }
       for (int64_t i = 0; i < s.tq; ++i) {
         float* scores = p + i * s.tk;
         bf16::dot_rows(qh.at(b, h) + i * qh.ld, kh.at(b, h), kh.ld, s.tk, s.dh, scores);

@@ -113,15 +113,22 @@ QKV_AVX512 __m512 lane_sums(__m512 v[16]) {
 QKV_AVX512 void dot_rows_avx512(
     const float* x, const uint16_t* rows, int64_t ld, int64_t count, int64_t n, float* out) {
   for (int64_t j0 = 0; j0 < count; j0 += 16) {
+    // Always 16 rows, so that the accumulators stay in registers: past the end the last row
+    // is read again (from L1) and its sums are not stored.
     const int64_t block = std::min<int64_t>(16, count - j0);
+    const uint16_t* row[16];
     __m512 partial[16];
-    for (int64_t j = 0; j < 16; ++j) partial[j] = _mm512_setzero_ps();
+#pragma GCC unroll 16
+    for (int64_t j = 0; j < 16; ++j) {
+      row[j] = rows + (j0 + std::min(j, block - 1)) * ld;
+      partial[j] = _mm512_setzero_ps();
+    }
     for (int64_t i = 0; i < n; i += 16) {
       const __mmask16 mask = lanes_left(n - i);
       const __m512 chunk = _mm512_maskz_loadu_ps(mask, x + i);
-      for (int64_t j = 0; j < block; ++j) {
-        partial[j] =
-            _mm512_fmadd_ps(chunk, load_widened(rows + (j0 + j) * ld + i, mask), partial[j]);
+#pragma GCC unroll 16
+      for (int64_t j = 0; j < 16; ++j) {
+        partial[j] = _mm512_fmadd_ps(chunk, load_widened(row[j] + i, mask), partial[j]);
       }
     }
     _mm512_mask_storeu_ps(out + j0, lanes_left(block), lane_sums(partial));
@@ -165,6 +172,13 @@ void add_weighted_rows(
     const float* weights, const uint16_t* rows, int64_t ld, int64_t count, int64_t n, float* y) {
   has_avx512() ? add_weighted_rows_avx512(weights, rows, ld, count, n, y)
                : add_weighted_rows_portable(weights, rows, ld, count, n, y);
+}
+
+void prefetch_rows(const uint16_t* rows, int64_t ld, int64_t count, int64_t n) {
+  constexpr int64_t kLine = 64 / sizeof(uint16_t);  // elements per cache line
+  for (int64_t j = 0; j < count; ++j) {
+    for (int64_t i = 0; i < n; i += kLine) __builtin_prefetch(rows + j * ld + i, 0, 2);
+  }
 }
 
 }  // namespace qkv::bf16

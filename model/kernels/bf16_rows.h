@@ -24,4 +24,9 @@ void dot_rows(
 void add_weighted_rows(
     const float* weights, const uint16_t* rows, int64_t ld, int64_t count, int64_t n, float* y);
 
+/// Asks for `count` bfloat16 rows of n elements (ld apart) to be brought into L2 ahead of use:
+/// the decoding caches are read from L3 or memory, and the next (sentence, head) pair's rows
+/// can arrive while this one computes.
+void prefetch_rows(const uint16_t* rows, int64_t ld, int64_t count, int64_t n);
+
 }  // namespace qkv::bf16

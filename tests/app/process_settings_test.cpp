@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "model/kernels/amx_linear.h"
 #include "model/kernels/dispatch.h"
 
 namespace qkv {
@@ -44,7 +45,9 @@ TEST(ProcessSettings, AvxCapabilityFollowsTheCpu) {
 TEST(ProcessSettings, Bf16GetsAsManyTorchThreadsAsOpenBlas) {
   set_blas_threads(2);
   EXPECT_EQ(default_torch_threads(Precision::kFp32), 1);
-  EXPECT_EQ(default_torch_threads(Precision::kInt8), 1);
+  // int8 on qkv's AMX kernel uses torch's pool; LibTorch's own int8 path is faster on one.
+  EXPECT_EQ(default_torch_threads(Precision::kInt8),
+            amx_usable(AmxFormat::kInt8) ? blas_threads() : 1);
   EXPECT_EQ(default_torch_threads(Precision::kBf16), blas_threads());
   EXPECT_EQ(configure_threads(0, Precision::kBf16), blas_threads());
   EXPECT_EQ(at::get_num_threads(), blas_threads());
