@@ -1,10 +1,10 @@
 // bfloat16 rows (see bf16_rows.h).
 #include "model/kernels/bf16_rows.h"
 
+#include <c10/util/BFloat16.h>
 #include <immintrin.h>
 
 #include <algorithm>
-#include <cstring>
 
 #include "model/kernels/dispatch.h"
 
@@ -20,23 +20,11 @@ constexpr __mmask16 kAll = 0xFFFF;
 
 // ---- portable -------------------------------------------------------------------------------
 
-uint16_t round_to_bf16(float value) {
-  uint32_t bits = 0;
-  std::memcpy(&bits, &value, sizeof bits);
-  if ((bits & 0x7FFFFFFFU) > 0x7F800000U) return static_cast<uint16_t>((bits >> 16) | 0x40U);
-  bits += 0x7FFFU + ((bits >> 16) & 1U);  // ties to even
-  return static_cast<uint16_t>(bits >> 16);
-}
-
-float widen(uint16_t value) {
-  const uint32_t bits = static_cast<uint32_t>(value) << 16;
-  float out = 0;
-  std::memcpy(&out, &bits, sizeof out);
-  return out;
-}
+// c10::BFloat16 is LibTorch's own conversion: the same rounding as tensor.to(torch::kBFloat16).
+float widen(uint16_t value) { return c10::BFloat16(value, c10::BFloat16::from_bits()); }
 
 void from_float_portable(const float* x, uint16_t* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = round_to_bf16(x[i]);
+  for (int64_t i = 0; i < n; ++i) y[i] = c10::BFloat16(x[i]).x;
 }
 
 void dot_rows_portable(

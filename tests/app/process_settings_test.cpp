@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <limits>
 
@@ -55,6 +56,20 @@ TEST(ProcessSettings, Bf16GetsAsManyTorchThreadsAsOpenBlas) {
   if (blas_threads() != 1) GTEST_SKIP() << "the BLAS is not OpenBLAS: its threads are its own";
   EXPECT_EQ(configure_threads(0, Precision::kBf16), 1) << "serve's one thread, or a rank's share";
   EXPECT_EQ(configure_threads(3, Precision::kBf16), 3) << "an explicit count wins";
+  configure_threads(0);
+}
+
+// at::parallel_for's OpenMP pragma compiles into qkv's own code: without -fopenmp (CMakeLists.txt)
+// every parallel loop in qkv's kernels ran on one thread whatever the count said.
+TEST(ProcessSettings, TorchThreadsReachQkvsOwnParallelLoops) {
+  configure_threads(2);
+  std::atomic<int> most{0};
+  at::parallel_for(0, 16, /*grain_size=*/1, [&](int64_t, int64_t) {
+    int seen = most.load();
+    while (at::get_thread_num() > seen && !most.compare_exchange_weak(seen, at::get_thread_num())) {
+    }
+  });
+  EXPECT_EQ(most.load(), 1) << "the second thread never ran a chunk";
   configure_threads(0);
 }
 
