@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "model/kernels/lane_masks.h"
 #include "model/precision.h"
 
 namespace qkv {
@@ -30,11 +31,6 @@ constexpr uint8_t kZeroInt8 = 128;  // x = 0 in int8's offset bytes
 // Zero-masking forms with a full mask where GCC 12 warns (falsely, GCC bug 105593) about the
 // undefined source operand of the unmasked intrinsics, as in vector_math.cpp.
 constexpr __mmask16 kAll = 0xFFFF;
-
-// The lanes of x[j, j + 16) that lie inside a row of k floats.
-__mmask16 row_mask(int64_t k, int64_t j) {
-  return k - j >= 16 ? kAll : static_cast<__mmask16>((1u << (k - j)) - 1);
-}
 
 // K elements in one tile row: bf16 pairs or int8 quads.
 int64_t k_per_tile(AmxFormat format) { return format == AmxFormat::kBf16 ? 32 : 64; }
@@ -77,7 +73,7 @@ QKV_AMX void x_to_bf16(
     const float* row = x + i * k;
     uint16_t* out = a + i * k_pad;
     for (int64_t j = 0; j < k; j += 16) {
-      const __mmask16 mask = row_mask(k, j);
+      const __mmask16 mask = lanes_left(k - j);
       const __m256bh bf = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(mask, row + j));
       _mm256_mask_storeu_epi16(out + j, mask, reinterpret_cast<__m256i>(bf));
     }
@@ -95,7 +91,7 @@ QKV_AMX void x_to_int8(
     const float* row = x + i * k;
     __m512 largest = _mm512_setzero_ps();
     for (int64_t j = 0; j < k; j += 16) {
-      const __mmask16 mask = row_mask(k, j);
+      const __mmask16 mask = lanes_left(k - j);
       const __m512 value = _mm512_maskz_loadu_ps(mask, row + j);
       largest = _mm512_maskz_max_ps(kAll, largest, _mm512_maskz_max_ps(kAll, value, -value));
     }
@@ -106,7 +102,7 @@ QKV_AMX void x_to_int8(
     const __m512 inverse = _mm512_set1_ps(top > 0 ? 127.0F / top : 0.0F);
     uint8_t* out = a + i * k_pad;
     for (int64_t j = 0; j < k; j += 16) {
-      const __mmask16 mask = row_mask(k, j);
+      const __mmask16 mask = lanes_left(k - j);
       __m512i q = _mm512_maskz_cvtps_epi32(
           kAll, _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, row + j), inverse));  // nearest
       q = _mm512_maskz_min_epi32(kAll, _mm512_maskz_max_epi32(kAll, q, low), high);

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "model/kernels/dispatch.h"
+#include "model/kernels/lane_masks.h"
 
 namespace qkv::bf16 {
 
@@ -45,10 +46,6 @@ void add_weighted_rows_portable(
 }
 
 // ---- AVX-512 --------------------------------------------------------------------------------
-
-inline __mmask16 lanes_left(int64_t left) {
-  return left >= 16 ? kAll : static_cast<__mmask16>((1U << static_cast<unsigned>(left)) - 1U);
-}
 
 // 16 bfloat16 values (masked lanes read as 0) widened to float32.
 QKV_AVX512 inline __m512 load_widened(const uint16_t* x, __mmask16 mask) {

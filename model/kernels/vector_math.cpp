@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model/kernels/dispatch.h"
+#include "model/kernels/lane_masks.h"
 
 namespace qkv::vecmath {
 
@@ -61,18 +62,14 @@ QKV_AVX512 inline __m512 exp16(__m512 x) {
   return _mm512_maskz_scalef_ps(keep, y, n);
 }
 
-inline __mmask16 tail_mask(int64_t left) {
-  return static_cast<__mmask16>((1U << static_cast<unsigned>(left)) - 1U);
-}
-
 QKV_AVX512 float max_of_avx512(const float* x, int64_t n) {
   const __m512 lowest = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   __m512 best = lowest;
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) best = _mm512_mask_max_ps(best, kAll, best, _mm512_loadu_ps(x + i));
   if (i < n) {
-    best =
-        _mm512_mask_max_ps(best, kAll, best, _mm512_mask_loadu_ps(lowest, tail_mask(n - i), x + i));
+    best = _mm512_mask_max_ps(
+        best, kAll, best, _mm512_mask_loadu_ps(lowest, lanes_left(n - i), x + i));
   }
   return horizontal_max(best);
 }
@@ -81,7 +78,7 @@ QKV_AVX512 double sum_of_avx512(const float* x, int64_t n) {
   __m512 total = _mm512_setzero_ps();
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) total = _mm512_add_ps(total, _mm512_loadu_ps(x + i));
-  if (i < n) total = _mm512_add_ps(total, _mm512_maskz_loadu_ps(tail_mask(n - i), x + i));
+  if (i < n) total = _mm512_add_ps(total, _mm512_maskz_loadu_ps(lanes_left(n - i), x + i));
   return horizontal_sum(total);
 }
 
@@ -95,7 +92,7 @@ QKV_AVX512 double exp_shifted_avx512(const float* x, float shift, float* y, int6
     total = _mm512_add_ps(total, e);
   }
   if (i < n) {
-    const __mmask16 m = tail_mask(n - i);
+    const __mmask16 m = lanes_left(n - i);
     const __m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), offset));
     _mm512_mask_storeu_ps(y + i, m, e);
     total = _mm512_add_ps(total, _mm512_maskz_mov_ps(m, e));
@@ -131,7 +128,7 @@ inline void offer(float value, int64_t index, int64_t k, float* values, int64_t*
 QKV_AVX512 void top_k_avx512(
     const float* x, int64_t n, int64_t k, float* values, int64_t* indices) {
   for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 in_range = n - i >= 16 ? kAll : tail_mask(n - i);
+    const __mmask16 in_range = lanes_left(n - i);
     const __m512 block = _mm512_maskz_loadu_ps(in_range, x + i);
     __mmask16 better =
         _mm512_mask_cmp_ps_mask(in_range, block, _mm512_set1_ps(values[k - 1]), _CMP_GT_OQ);
